@@ -1,0 +1,119 @@
+// One Wasm instance per isolate, shared by every request the isolate serves. A trap
+// (WebAssembly.RuntimeError) means the instance's memory can no longer be trusted: it is marked
+// dead, every request it still held gets a 500, and the next request instantiates a fresh one.
+import {
+  FrameWriter, envelopeSize, writeEnvelope, resultsSize, writeResults, readFrame,
+} from "./frame.js";
+
+export class CoreTrap extends Error {
+  constructor(cause) {
+    super("core trapped");
+    this.name = "CoreTrap";
+    this.cause = cause;
+  }
+}
+
+// WASI imports for a reactor that never does I/O: stdout/stderr go to the console (a core that
+// prints is a bug worth seeing), everything else is refused.
+function wasiImports(getMemory) {
+  const ENOSYS = 52;
+  return {
+    fd_write(fd, iovs, iovsLen, nwritten) {
+      const mem = new DataView(getMemory().buffer);
+      let total = 0;
+      const parts = [];
+      for (let i = 0; i < iovsLen; i++) {
+        const ptr = mem.getUint32(iovs + i * 8, true);
+        const len = mem.getUint32(iovs + i * 8 + 4, true);
+        parts.push(new Uint8Array(getMemory().buffer, ptr, len).slice());
+        total += len;
+      }
+      const text = parts.map((p) => new TextDecoder().decode(p)).join("");
+      (fd === 2 ? console.error : console.log)(`[core fd${fd}] ${text}`);
+      mem.setUint32(nwritten, total, true);
+      return 0;
+    },
+    fd_close: () => ENOSYS,
+    fd_seek: () => ENOSYS,
+    proc_exit(code) { throw new WebAssembly.RuntimeError(`proc_exit(${code})`); },
+  };
+}
+
+// Only string env values reach the core (vars and secrets); bindings stay in JS.
+function envStrings(env) {
+  const out = {};
+  for (const [k, v] of Object.entries(env ?? {})) if (typeof v === "string") out[k] = v;
+  return out;
+}
+
+export class Core {
+  constructor(module, env, extraEnv = {}) {
+    let instance;
+    const imports = { wasi_snapshot_preview1: wasiImports(() => instance.exports.memory) };
+    instance = new WebAssembly.Instance(module, imports);
+    this.x = instance.exports;
+    this.dead = false;
+    this.x._initialize();
+    const config = JSON.stringify({ ...envStrings(env), ...extraEnv });
+    const rc = this.call(() => {
+      const bytes = new TextEncoder().encode(config);
+      this.input(bytes.byteLength).set(bytes);
+      return this.x.core_init(bytes.byteLength);
+    });
+    if (rc !== 0) throw new Error(`core_init failed (${rc}): check the Worker's env`);
+  }
+
+  input(n) {
+    const ptr = this.x.core_input(n);
+    return new Uint8Array(this.x.memory.buffer, ptr, n);
+  }
+
+  output(len) {
+    return readFrame(new Uint8Array(this.x.memory.buffer, this.x.core_output(), len));
+  }
+
+  call(fn) {
+    if (this.dead) throw new CoreTrap(new Error("instance was reset"));
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError) {
+        this.dead = true;
+        throw new CoreTrap(e);
+      }
+      throw e;
+    }
+  }
+
+  start(now, random, method, path, query, headers) {
+    return this.call(() => {
+      const w = new FrameWriter(this.input(envelopeSize(method, path, query, headers, random)));
+      writeEnvelope(w, now, random, method, path, query, headers);
+      return this.output(this.x.core_start(w.pos));
+    });
+  }
+
+  resume(session, now, results) {
+    return this.call(() => {
+      const w = new FrameWriter(this.input(resultsSize(results)));
+      writeResults(w, now, results);
+      return this.output(this.x.core_resume(session, w.pos));
+    });
+  }
+
+  cancel(session) {
+    if (!this.dead) this.call(() => this.x.core_cancel(session));
+  }
+
+  sessions() {
+    return this.dead ? 0 : this.x.core_sessions();
+  }
+}
+
+let current = null;
+
+// The isolate's instance, (re)created on demand.
+export function getCore(module, env, extraEnv) {
+  if (current === null || current.dead) current = new Core(module, env, extraEnv);
+  return current;
+}

@@ -1,0 +1,160 @@
+// The effect interpreter: one switch over the op name, each case a direct call to a binding. No
+// business rule lives here — limits, SQL, key choice and error meaning all come from the core.
+// A failure is returned as {ok:false, code, message} with a code the core knows
+// (src/core/effect.cpp); nothing here throws into the loop.
+
+const encoder = new TextEncoder();
+
+export class EffectError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const json = (v) => ({ ok: true, data: JSON.stringify(v ?? null) });
+const raw = (u8) => ({ ok: true, data: u8 });
+
+function b64urlToBytes(s) {
+  const b64 = s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4);
+  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+}
+
+function binding(env, name) {
+  const b = env[name];
+  if (!b) throw new EffectError("unavailable", `binding ${name} is not configured`);
+  return b;
+}
+
+// D1 errors → the core's codes. Constraint violations are the only ones a caller acts on.
+function d1Error(e) {
+  const msg = String(e?.message ?? e);
+  if (/constraint failed/i.test(msg)) return new EffectError("conflict", msg);
+  return new EffectError("internal", msg);
+}
+
+function prepare(db, { sql, params }) {
+  const stmt = db.prepare(sql);
+  return params && params.length ? stmt.bind(...params) : stmt;
+}
+
+// Imported CryptoKeys are cached per isolate by their JWK text: importKey costs far more than the
+// signature check it enables.
+const keyCache = new Map();
+const RS256 = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+
+async function rsaKey(jwk, usage) {
+  const id = usage + JSON.stringify(jwk);
+  let key = keyCache.get(id);
+  if (!key) {
+    key = await crypto.subtle.importKey("jwk", jwk, RS256, false, [usage]);
+    if (keyCache.size > 64) keyCache.clear();
+    keyCache.set(id, key);
+  }
+  return key;
+}
+
+// Reads the request body, refusing (and cancelling the stream) past `max` bytes.
+async function readBody(request, max) {
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      throw new EffectError("too_large", `body exceeds ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) { out.set(c, off); off += c.byteLength; }
+  return out;
+}
+
+async function run(op, args, request, env) {
+  switch (op) {
+    case "random":
+      return raw(crypto.getRandomValues(new Uint8Array(Number(args))));
+    case "body.read":
+      return raw(await readBody(request, args.max));
+
+    case "d1.first":
+      return json(await prepare(binding(env, "DB"), args).first());
+    case "d1.all":
+      return json((await prepare(binding(env, "DB"), args).all()).results);
+    case "d1.run": {
+      const { meta } = await prepare(binding(env, "DB"), args).run();
+      return json({ changes: meta.changes, lastRowId: meta.last_row_id });
+    }
+    case "d1.batch": {
+      const db = binding(env, "DB");
+      const out = await db.batch(args.statements.map((s) => prepare(db, s)));
+      return json(out.map((r) => ({ results: r.results ?? [], changes: r.meta?.changes ?? 0 })));
+    }
+
+    case "kv.get":
+      return json(await binding(env, "KV").get(args.key));
+    case "kv.put":
+      await binding(env, "KV").put(args.key, args.value,
+        args.ttl ? { expirationTtl: args.ttl } : undefined);
+      return json(true);
+    case "kv.delete":
+      await binding(env, "KV").delete(args.key);
+      return json(true);
+
+    case "crypto.pbkdf2": {
+      const base = await crypto.subtle.importKey("raw", encoder.encode(args.password), "PBKDF2",
+        false, ["deriveBits"]);
+      const bits = await crypto.subtle.deriveBits(
+        { name: "PBKDF2", hash: "SHA-256", salt: b64urlToBytes(args.salt), iterations: args.iterations },
+        base, args.bits);
+      return raw(new Uint8Array(bits));
+    }
+    case "crypto.sign": {
+      const sig = await crypto.subtle.sign(RS256, await rsaKey(args.jwk, "sign"), encoder.encode(args.data));
+      return raw(new Uint8Array(sig));
+    }
+    case "crypto.verify": {
+      const ok = await crypto.subtle.verify(RS256, await rsaKey(args.jwk, "verify"),
+        b64urlToBytes(args.signature), encoder.encode(args.data));
+      return json(ok);
+    }
+    case "crypto.generate_rsa": {
+      const pair = await crypto.subtle.generateKey(
+        { ...RS256, modulusLength: args.bits, publicExponent: new Uint8Array([1, 0, 1]) }, true,
+        ["sign", "verify"]);
+      return json({ privateJwk: await crypto.subtle.exportKey("jwk", pair.privateKey) });
+    }
+    case "crypto.import_pem": {
+      const body = String(args.pem).replace(/-----(BEGIN|END) [A-Z ]+-----/g, "").replace(/\s+/g, "");
+      const der = Uint8Array.from(atob(body), (c) => c.charCodeAt(0));
+      const key = await crypto.subtle.importKey("pkcs8", der, RS256, true, ["sign"]);
+      return json({ privateJwk: await crypto.subtle.exportKey("jwk", key) });
+    }
+    default:
+      throw new EffectError("invalid", `unknown effect op ${op}`);
+  }
+}
+
+export async function performEffect(effect, request, env) {
+  let args;
+  try {
+    args = effect.payload.length ? JSON.parse(effect.payload) : null;
+  } catch {
+    return { ok: false, code: "invalid", message: `malformed payload for ${effect.op}` };
+  }
+  try {
+    return await run(effect.op, args, request, env);
+  } catch (e) {
+    const err = e instanceof EffectError ? e
+      : effect.op.startsWith("d1.") ? d1Error(e)
+      : new EffectError("internal", String(e?.message ?? e));
+    return { ok: false, code: err.code, message: err.message };
+  }
+}

@@ -1,0 +1,102 @@
+// The JS half of the boundary format (src/core/frame.hpp, src/core/runtime.hpp). Little-endian,
+// length-prefixed fields. Strings are UTF-8 written with encodeInto straight into Wasm memory.
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: false });
+
+export const FRAME_EFFECTS = 1;
+export const FRAME_RESPONSE = 2;
+
+// Writes into a caller-provided Uint8Array (the core's input buffer).
+export class FrameWriter {
+  constructor(bytes) {
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.pos = 0;
+  }
+  u8(v) { this.bytes[this.pos++] = v; }
+  u32(v) { this.view.setUint32(this.pos, v, true); this.pos += 4; }
+  f64(v) { this.view.setFloat64(this.pos, v, true); this.pos += 8; }
+  str(s) {
+    const start = this.pos + 4;
+    const { written } = encoder.encodeInto(s, this.bytes.subarray(start));
+    this.view.setUint32(this.pos, written, true);
+    this.pos = start + written;
+  }
+  raw(u8) {
+    this.u32(u8.byteLength);
+    this.bytes.set(u8, this.pos);
+    this.pos += u8.byteLength;
+  }
+}
+
+// Upper bound of a string's UTF-8 size (UTF-16 code unit → at most 3 bytes).
+export const maxUtf8 = (s) => s.length * 3;
+
+export function envelopeSize(method, path, query, headers, random) {
+  let n = 4 + 8 + 4 + random.byteLength + 4 + maxUtf8(method) + 4 + maxUtf8(path) + 4 +
+    maxUtf8(query) + 4;
+  for (const [k, v] of headers) n += 8 + maxUtf8(k) + maxUtf8(v);
+  return n;
+}
+
+export function writeEnvelope(w, now, random, method, path, query, headers) {
+  w.u32(1); // version
+  w.f64(now);
+  w.raw(random);
+  w.str(method);
+  w.str(path);
+  w.str(query);
+  w.u32(headers.length);
+  for (const [k, v] of headers) { w.str(k); w.str(v); }
+}
+
+// results: [{ok:true, data: string|Uint8Array} | {ok:false, code, message}]
+export function resultsSize(results) {
+  let n = 8 + 4;
+  for (const r of results) {
+    if (r.ok) n += 5 + (typeof r.data === "string" ? maxUtf8(r.data) : r.data.byteLength);
+    else n += 9 + maxUtf8(r.code) + maxUtf8(r.message);
+  }
+  return n;
+}
+
+export function writeResults(w, now, results) {
+  w.f64(now);
+  w.u32(results.length);
+  for (const r of results) {
+    if (r.ok) {
+      w.u8(1);
+      if (typeof r.data === "string") w.str(r.data); else w.raw(r.data);
+    } else {
+      w.u8(0);
+      w.str(r.code);
+      w.str(r.message);
+    }
+  }
+}
+
+// Reads an output frame from a view of Wasm memory. Effect payloads stay as bytes views until an
+// effect decodes them; response bodies are copied out (memory may grow and move).
+export function readFrame(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = 0;
+  const u32 = () => { const v = view.getUint32(pos, true); pos += 4; return v; };
+  const slice = () => { const n = u32(); const s = bytes.subarray(pos, pos + n); pos += n; return s; };
+  const str = () => decoder.decode(slice());
+  const kind = bytes[pos++];
+  const session = u32();
+  if (kind === FRAME_EFFECTS) {
+    const n = u32();
+    const effects = new Array(n);
+    for (let i = 0; i < n; i++) effects[i] = { op: str(), payload: str() };
+    return { kind, session, effects };
+  }
+  const status = u32();
+  const nh = u32();
+  const headers = new Array(nh);
+  for (let i = 0; i < nh; i++) headers[i] = [str(), str()];
+  const body = slice().slice(); // copy: the view dies with the next core call
+  const log = str();
+  return { kind, session, status, headers, body, log };
+}

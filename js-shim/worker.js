@@ -1,0 +1,68 @@
+// The Worker entry: hands each request to the C++ core and carries out the effects it yields until
+// it answers. See DESIGN.md §1; this file holds no business rules.
+import wasmModule from "./core.wasm";
+import { getCore, CoreTrap } from "./core.js";
+import { performEffect } from "./effects.js";
+import { FRAME_EFFECTS } from "./frame.js";
+
+// Random bytes per envelope: enough for a request id, ids, salt and tokens without a round trip.
+const ENVELOPE_RANDOM_BYTES = 128;
+
+function headerList(headers) {
+  const list = [];
+  for (const [k, v] of headers) list.push([k, v]);
+  return list;
+}
+
+function trapResponse(request) {
+  const id = request.headers.get("x-request-id");
+  const requestId = id && /^[A-Za-z0-9._:-]{1,128}$/.test(id) ? id : null;
+  const body = JSON.stringify({
+    error: { code: "runtime.trap", message: "Internal error; the request was not completed" },
+    requestId,
+  });
+  return new Response(body, {
+    status: 500,
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
+  });
+}
+
+// A null body for statuses and methods that must not have one.
+function toResponse(out, method) {
+  const noBody = method === "HEAD" || out.status === 204 || out.status === 304;
+  return new Response(noBody ? null : out.body, { status: out.status, headers: out.headers });
+}
+
+export async function handle(request, env, core) {
+  const url = new URL(request.url);
+  let session = 0;
+  try {
+    let out = core.start(
+      Date.now(), crypto.getRandomValues(new Uint8Array(ENVELOPE_RANDOM_BYTES)), request.method,
+      url.pathname, url.search.slice(1), headerList(request.headers));
+    while (out.kind === FRAME_EFFECTS) {
+      session = out.session;
+      const results = await Promise.all(out.effects.map((e) => performEffect(e, request, env)));
+      if (request.signal?.aborted) {
+        // The client went away: drop the request's coroutines; nobody is listening for the answer.
+        core.cancel(session);
+        return new Response(null, { status: 499 });
+      }
+      out = core.resume(session, Date.now(), results);
+    }
+    if (out.log) console.log(out.log);
+    return toResponse(out, request.method);
+  } catch (e) {
+    if (!(e instanceof CoreTrap)) throw e;
+    console.error(JSON.stringify({
+      level: "error", msg: "core trapped; instance reset", session, error: String(e.cause?.message ?? e.cause),
+    }));
+    return trapResponse(request);
+  }
+}
+
+export default {
+  async fetch(request, env) {
+    return handle(request, env, getCore(wasmModule, env));
+  },
+};

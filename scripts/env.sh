@@ -1,0 +1,7 @@
+# Sourced by the other scripts: keep wrangler offline, quiet, and its state inside the repo.
+export WRANGLER_SEND_METRICS=false
+export WRANGLER_SEND_ERROR_REPORTS=false
+export XDG_CONFIG_HOME="$PWD/.wrangler/config"
+export WRANGLER_LOG_PATH="$PWD/.wrangler/logs"
+export PATH="$PWD/node_modules/.bin:$PATH"
+mkdir -p "$XDG_CONFIG_HOME" "$WRANGLER_LOG_PATH"

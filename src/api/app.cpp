@@ -1,0 +1,43 @@
+#include "api/app.hpp"
+
+#include "api/routes.hpp"
+#include "auth/config.hpp"
+#include "auth/service.hpp"
+#include "core/runtime.hpp"
+
+#include <memory>
+
+namespace ec {
+
+namespace {
+std::unique_ptr<HttpApp>& app_slot() {
+  static std::unique_ptr<HttpApp> app;
+  return app;
+}
+}  // namespace
+
+bool app_init(const Env& env) {
+  auto app = std::make_unique<HttpApp>();
+  HttpConfig http;
+  auto origins = env.find("ALLOWED_ORIGINS");
+  http.cors = CorsPolicy::parse(origins == env.end() ? "" : origins->second);
+  http.body_limit = static_cast<size_t>(env_int(env, "BODY_LIMIT_BYTES", 1 << 20));
+  app->configure(std::move(http));
+  bool ok = add_health_routes(*app) && add_auth_routes(*app) && add_seed_auth_routes(*app);
+  auto hooks = env.find("EDGECHAT_TEST_HOOKS");
+  if (ok && hooks != env.end() && hooks->second == "1") ok = add_test_hooks(*app);
+  if (!ok) return false;
+  auth_init(env);
+  app_slot() = std::move(app);
+  return true;
+}
+
+Task<Response> handle_request(Ctx& ctx) {
+  if (!app_slot()) {
+    // core_init was never called (a shim bug): fail closed with the usual error shape.
+    co_return runtime_error_response(503, "runtime.not_initialised", "The service is starting");
+  }
+  co_return co_await app_slot()->handle(ctx);
+}
+
+}  // namespace ec

@@ -1,0 +1,13 @@
+// The application: configuration from env, the route table, and the entry the Runtime calls.
+#pragma once
+
+#include "core/context.hpp"
+#include "core/task.hpp"
+
+namespace ec {
+
+// Builds the route table and reads settings; false if the route table is inconsistent.
+bool app_init(const Env& env);
+Task<Response> handle_request(Ctx& ctx);
+
+}  // namespace ec

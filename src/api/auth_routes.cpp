@@ -1,0 +1,79 @@
+// Canonical accounts API: /api/v1/auth/* and the JWKS.
+#include "api/auth_schemas.hpp"
+#include "api/routes.hpp"
+#include "auth/service.hpp"
+
+namespace ec {
+
+namespace {
+
+std::string str(const json& body, std::string_view key) { return string_or(body, key, ""); }
+
+Task<Result<Response>> do_register(Call& call) {
+  Result<AuthSession> s = co_await register_user(
+      call.ctx, str(call.body, "username"), str(call.body, "password"), str(call.body, "email"));
+  if (!s.ok()) co_return s.take_error();
+  co_return json_reply(201, auth_session_json(s.value()));
+}
+
+Task<Result<Response>> do_login(Call& call) {
+  Result<AuthSession> s =
+      co_await login(call.ctx, str(call.body, "username"), str(call.body, "password"));
+  if (!s.ok()) co_return s.take_error();
+  co_return json_reply(200, auth_session_json(s.value()));
+}
+
+Task<Result<Response>> do_guest(Call& call) {
+  Result<AuthSession> s = co_await create_guest(call.ctx);
+  if (!s.ok()) co_return s.take_error();
+  co_return json_reply(201, auth_session_json(s.value()));
+}
+
+Task<Result<Response>> do_refresh(Call& call) {
+  Result<AuthSession> s = co_await refresh_session(call.ctx, str(call.body, "refreshToken"));
+  if (!s.ok()) co_return s.take_error();
+  co_return json_reply(200, auth_session_json(s.value()));
+}
+
+Task<Result<Response>> do_logout(Call& call) {
+  std::optional<std::string> refresh;
+  if (const std::string* r = get_string(call.body, "refreshToken")) refresh = *r;
+  Status s = co_await logout(call.ctx, bearer_token(call.header("authorization")), refresh);
+  if (!s.ok()) co_return s.take_error();
+  co_return no_content(204);
+}
+
+Task<Result<Response>> do_me(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  co_return json_reply(200, {{"user", user_json(u.value())}});
+}
+
+Task<Result<Response>> do_jwks(Call& call) {
+  AuthState& st = auth_state();
+  Result<json> doc = co_await st.ring.jwks(call.ctx, st.cfg);
+  if (!doc.ok()) co_return doc.take_error();
+  Response r = json_reply(200, doc.value());
+  r.headers.emplace_back("cache-control", "public, max-age=300");
+  co_return r;
+}
+
+}  // namespace
+
+bool add_auth_routes(HttpApp& app) {
+  const RouteDef routes[] = {
+      {Method::Post, "/api/v1/auth/register", do_register, BodyKind::kJson, &kRegisterSchema},
+      {Method::Post, "/api/v1/auth/login", do_login, BodyKind::kJson, &kLoginSchema},
+      {Method::Post, "/api/v1/auth/guest", do_guest, BodyKind::kOptionalJson, nullptr},
+      {Method::Post, "/api/v1/auth/refresh", do_refresh, BodyKind::kJson, &kRefreshSchema},
+      {Method::Post, "/api/v1/auth/logout", do_logout, BodyKind::kOptionalJson, &kLogoutSchema},
+      {Method::Get, "/api/v1/auth/me", do_me},
+      {Method::Get, "/.well-known/jwks.json", do_jwks},
+  };
+  for (const RouteDef& r : routes) {
+    if (!app.add(r)) return false;
+  }
+  return true;
+}
+
+}  // namespace ec

@@ -1,0 +1,36 @@
+#include "api/routes.hpp"
+#include "bindings/d1.hpp"
+
+namespace ec {
+
+namespace {
+
+Task<Result<Response>> health(Call&) {
+  co_return json_reply(200, {{"status", "ok"}, {"version", kVersion}});
+}
+
+// Ready = D1 answers and has every migration this core expects.
+Task<Result<Response>> ready(Call& call) {
+  Result<json> row = co_await d1_first(
+      call.ctx, Stmt{"SELECT name FROM d1_migrations ORDER BY id DESC LIMIT 1", json::array()});
+  if (!row.ok()) {
+    co_return api_error(503, "ready.d1_unavailable",
+                        "D1 is unreachable or migrations were never applied");
+  }
+  std::string latest = string_or(row.value(), "name", "");
+  if (latest < std::string(kLatestMigration)) {
+    ApiError e = api_error(503, "ready.migrations_pending", "D1 migrations are not up to date");
+    e.fields = {{"expected", kLatestMigration}, {"applied", latest}};
+    co_return e;
+  }
+  co_return json_reply(200, {{"status", "ready"},
+                             {"checks", {{"d1", "ok"}, {"migrations", latest}}}});
+}
+
+}  // namespace
+
+bool add_health_routes(HttpApp& app) {
+  return app.add({Method::Get, "/health", health}) && app.add({Method::Get, "/ready", ready});
+}
+
+}  // namespace ec

@@ -1,0 +1,18 @@
+// The route table, one file per resource. Canonical routes live under /api/v1; each seed's
+// documented routes are thin adapters over the same services (DESIGN.md, seeds table).
+#pragma once
+
+#include "http/pipeline.hpp"
+
+namespace ec {
+
+inline constexpr std::string_view kVersion = "0.1.0";
+// The newest migration this core expects; /ready is 503 until D1 has it.
+inline constexpr std::string_view kLatestMigration = "0001_init.sql";
+
+bool add_health_routes(HttpApp& app);
+bool add_auth_routes(HttpApp& app);       // /api/v1/auth/*, /.well-known/jwks.json
+bool add_seed_auth_routes(HttpApp& app);  // seeds 000, 001, 003
+bool add_test_hooks(HttpApp& app);        // only with EDGECHAT_TEST_HOOKS=1
+
+}  // namespace ec

@@ -1,0 +1,84 @@
+// Seed-compatible accounts routes: the same service, each seed's documented shape.
+//   seed 000 (Metacogna): POST /api/auth/register, /api/auth/login → {success:true,data:{…}},
+//                         errors {error:"…"}
+//   seed 001 (widget):    GET /api/auth/session → {user|null}, POST /api/auth/logout
+//   seed 003 (Cognomega): POST /auth/guest → RS256 guest token
+#include "api/auth_schemas.hpp"
+#include "api/routes.hpp"
+#include "auth/service.hpp"
+
+namespace ec {
+
+namespace {
+
+std::string str(const json& body, std::string_view key) { return string_or(body, key, ""); }
+
+Response seed000_ok(int status, const AuthSession& s) {
+  return json_reply(status, {{"success", true}, {"data", auth_session_json(s)}});
+}
+
+Task<Result<Response>> seed000_register(Call& call) {
+  Result<AuthSession> s = co_await register_user(
+      call.ctx, str(call.body, "username"), str(call.body, "password"), str(call.body, "email"));
+  if (!s.ok()) co_return s.take_error();
+  co_return seed000_ok(201, s.value());
+}
+
+Task<Result<Response>> seed000_login(Call& call) {
+  Result<AuthSession> s =
+      co_await login(call.ctx, str(call.body, "username"), str(call.body, "password"));
+  if (!s.ok()) co_return s.take_error();
+  co_return seed000_ok(200, s.value());
+}
+
+// Seed 001 asks "who am I?" without failing: a missing or bad token is simply {user:null}.
+Task<Result<Response>> seed001_session(Call& call) {
+  if (!bearer_token(call.header("authorization"))) {
+    co_return json_reply(200, {{"user", nullptr}});
+  }
+  Result<User> u = co_await authenticate(call.ctx);
+  co_return json_reply(200, {{"user", u.ok() ? user_json(u.value()) : json(nullptr)}});
+}
+
+// Seed 001's logout "clears session cookies"; logging out twice is not an error.
+Task<Result<Response>> seed001_logout(Call& call) {
+  std::optional<std::string> access = bearer_token(call.header("authorization"));
+  std::optional<std::string> refresh;
+  if (const std::string* r = get_string(call.body, "refreshToken")) refresh = *r;
+  if (access || refresh) {
+    Status s = co_await logout(call.ctx, access, refresh);
+    if (!s.ok() && s.error().status >= 500) co_return s.take_error();
+  }
+  Response r = json_reply(200, {{"success", true}});
+  r.headers.emplace_back("set-cookie",
+                         "edgechat_session=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax");
+  co_return r;
+}
+
+Task<Result<Response>> seed003_guest(Call& call) {
+  Result<AuthSession> s = co_await create_guest(call.ctx);
+  if (!s.ok()) co_return s.take_error();
+  json body = auth_session_json(s.value());
+  body["token"] = s->tokens.access_token;  // Cognomega clients read `token`
+  co_return json_reply(201, body);
+}
+
+}  // namespace
+
+bool add_seed_auth_routes(HttpApp& app) {
+  const RouteDef routes[] = {
+      {Method::Post, "/api/auth/register", seed000_register, BodyKind::kJson, &kRegisterSchema,
+       ErrorStyle::kSeed000},
+      {Method::Post, "/api/auth/login", seed000_login, BodyKind::kJson, &kLoginSchema,
+       ErrorStyle::kSeed000},
+      {Method::Get, "/api/auth/session", seed001_session},
+      {Method::Post, "/api/auth/logout", seed001_logout, BodyKind::kOptionalJson, &kLogoutSchema},
+      {Method::Post, "/auth/guest", seed003_guest, BodyKind::kOptionalJson, nullptr},
+  };
+  for (const RouteDef& r : routes) {
+    if (!app.add(r)) return false;
+  }
+  return true;
+}
+
+}  // namespace ec

@@ -1,0 +1,33 @@
+// Checked JSON access. nlohmann's get<T>() aborts (a Wasm trap) on a type mismatch when built
+// with JSON_NOEXCEPTION, so the core only reads JSON through these helpers, which return
+// nullptr/nullopt instead.
+#pragma once
+
+#include "core/error.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ec {
+
+// Parses text; nullopt on malformed input or if nesting is deeper than max_depth (a hostile body
+// must not exhaust the Wasm stack).
+std::optional<json> parse_json(std::string_view text, int max_depth = 64);
+
+// Serialises compactly; invalid UTF-8 is replaced rather than aborting.
+std::string dump_json(const json& j);
+
+const json* find(const json& obj, std::string_view key);
+const std::string* get_string(const json& obj, std::string_view key);
+std::optional<int64_t> get_int(const json& obj, std::string_view key);
+std::optional<double> get_number(const json& obj, std::string_view key);
+std::optional<bool> get_bool(const json& obj, std::string_view key);
+const json* get_object(const json& obj, std::string_view key);
+const json* get_array(const json& obj, std::string_view key);
+
+// Convenience: string at key or a fallback.
+std::string string_or(const json& obj, std::string_view key, std::string_view fallback);
+
+}  // namespace ec

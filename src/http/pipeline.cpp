@@ -1,0 +1,186 @@
+#include "http/pipeline.hpp"
+
+#include "http/access_log.hpp"
+#include "http/request_id.hpp"
+#include "http/url.hpp"
+
+#include <charconv>
+
+namespace ec {
+
+namespace {
+
+const std::string* find_param(const Params& ps, std::string_view name) {
+  for (const auto& [k, v] : ps) {
+    if (k == name) return &v;
+  }
+  return nullptr;
+}
+
+std::string allow_header(const std::vector<Method>& methods) {
+  std::string out;
+  for (Method m : methods) {
+    if (!out.empty()) out += ", ";
+    out += method_name(m);
+  }
+  return out;
+}
+
+// application/json, application/json; charset=utf-8, application/vnd.x+json — case-insensitive.
+bool is_json_content_type(std::string_view ct) {
+  size_t semi = ct.find(';');
+  std::string_view mt = ct.substr(0, semi);
+  while (!mt.empty() && mt.back() == ' ') mt.remove_suffix(1);
+  std::string lower;
+  for (char c : mt) lower.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
+  if (lower == "application/json") return true;
+  return lower.rfind("application/", 0) == 0 && lower.size() > 5 &&
+         lower.compare(lower.size() - 5, 5, "+json") == 0;
+}
+
+std::optional<uint64_t> parse_content_length(const std::string* v) {
+  if (v == nullptr || v->empty() || v->size() > 19) return std::nullopt;
+  uint64_t n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || p != v->data() + v->size()) return std::nullopt;
+  return n;
+}
+
+}  // namespace
+
+const std::string* Call::param(std::string_view name) const { return find_param(params, name); }
+const std::string* Call::query_param(std::string_view name) const {
+  return find_param(query, name);
+}
+
+bool HttpApp::add(const RouteDef& def) {
+  int idx = router_.add(def.method, def.pattern);
+  if (idx < 0 || static_cast<size_t>(idx) != routes_.size()) return false;
+  routes_.push_back(def);
+  return true;
+}
+
+Task<Response> HttpApp::handle(Ctx& ctx) const {
+  const Envelope& req = ctx.request();
+  const std::string* given_id = req.header("x-request-id");
+  if (given_id != nullptr && is_sane_request_id(*given_id)) {
+    ctx.request_id = *given_id;
+  } else {
+    ctx.request_id = make_request_id(co_await ctx.random_bytes(16));
+  }
+
+  std::optional<Method> method = parse_method(req.method);
+  Response r;
+  if (!method) {
+    ctx.route = "-";
+    r = error_reply(api_error(501, "http.method_not_supported", "This HTTP method is not supported"),
+                    ctx.request_id);
+  } else {
+    Result<Response> out = co_await dispatch(ctx, *method);
+    if (out.ok()) {
+      r = std::move(out.value());
+    } else {
+      r = error_reply(out.error(), ctx.request_id);
+    }
+  }
+  finish(ctx, method.value_or(Method::Get), r);
+  co_return r;
+}
+
+Task<Result<Response>> HttpApp::dispatch(Ctx& ctx, Method method) const {
+  const Envelope& req = ctx.request();
+  const std::string* origin = req.header("origin");
+
+  // CORS preflight: answered before routing so it works for every route.
+  if (method == Method::Options && origin != nullptr &&
+      req.header("access-control-request-method") != nullptr) {
+    ctx.route = "preflight";
+    if (!cfg_.cors.allows(*origin)) {
+      co_return api_error(403, "cors.origin_not_allowed", "This origin is not allowed");
+    }
+    co_return preflight_reply(cfg_.cors, *origin, req.header("access-control-request-headers"));
+  }
+
+  Match m = router_.match(method, req.path);
+  if (m.kind == Match::NotFound) {
+    ctx.route = "-";
+    co_return api_error(404, "http.not_found", "No route matches this path");
+  }
+  if (m.kind == Match::MethodNotAllowed) {
+    ctx.route = "-";
+    if (method == Method::Options) {
+      Response r = no_content(204);
+      r.headers.emplace_back("allow", allow_header(m.allowed));
+      co_return r;
+    }
+    ApiError e = api_error(405, "http.method_not_allowed", "This method is not allowed here");
+    Response r = error_reply(e, ctx.request_id);
+    r.headers.emplace_back("allow", allow_header(m.allowed));
+    co_return r;
+  }
+
+  const RouteDef& def = routes_[static_cast<size_t>(m.route)];
+  ctx.route = m.pattern;
+  Call call{ctx, std::move(m.params), parse_query(req.query), nullptr};
+
+  if (def.body != BodyKind::kNone) {
+    Result<json> body = co_await read_json_body(ctx, def);
+    if (!body.ok()) {
+      co_return error_reply(body.error(), ctx.request_id, def.style);
+    }
+    call.body = std::move(body.value());
+    if (def.schema != nullptr) {
+      Status valid = validate(call.body, *def.schema);
+      if (!valid.ok()) co_return error_reply(valid.error(), ctx.request_id, def.style);
+    }
+  }
+
+  Result<Response> out = co_await def.handler(call);
+  if (!out.ok()) co_return error_reply(out.error(), ctx.request_id, def.style);
+  co_return std::move(out.value());
+}
+
+Task<Result<json>> HttpApp::read_json_body(Ctx& ctx, const RouteDef& def) const {
+  const Envelope& req = ctx.request();
+  std::optional<uint64_t> length = parse_content_length(req.header("content-length"));
+  // Refuse before reading a byte when the client tells us it is too big.
+  if (length && *length > cfg_.body_limit) {
+    co_return api_error(413, "http.body_too_large",
+                        "Request body exceeds " + std::to_string(cfg_.body_limit) + " bytes");
+  }
+  const std::string* ct = req.header("content-type");
+  bool declared_empty = length && *length == 0;
+  if (def.body == BodyKind::kOptionalJson && (declared_empty || (!length && ct == nullptr))) {
+    co_return json::object();
+  }
+  if (ct == nullptr || !is_json_content_type(*ct)) {
+    co_return api_error(415, "http.unsupported_media_type",
+                        "Content-Type must be application/json");
+  }
+  json args = {{"max", cfg_.body_limit}};
+  EffectResult r = co_await ctx.perform(make_effect("body.read", args));
+  if (!r.ok()) {
+    if (r.error == EffectError::kTooLarge) {
+      co_return api_error(413, "http.body_too_large",
+                          "Request body exceeds " + std::to_string(cfg_.body_limit) + " bytes");
+    }
+    co_return api_error(400, "http.body_unreadable", "The request body could not be read");
+  }
+  if (r.data.empty()) {
+    if (def.body == BodyKind::kOptionalJson) co_return json::object();
+    co_return api_error(400, "http.invalid_json", "A JSON body is required");
+  }
+  std::optional<json> parsed = parse_json(r.data, 64);
+  if (!parsed) co_return api_error(400, "http.invalid_json", "The request body is not valid JSON");
+  co_return std::move(*parsed);
+}
+
+void HttpApp::finish(Ctx& ctx, Method method, Response& r) const {
+  apply_cors(cfg_.cors, ctx.request().header("origin"), r);
+  r.set_header("x-request-id", ctx.request_id);
+  if (r.header("cache-control") == nullptr) r.headers.emplace_back("cache-control", "no-store");
+  if (method == Method::Head) r.body.clear();
+  r.log_line = access_log_line(ctx, r.status);
+}
+
+}  // namespace ec

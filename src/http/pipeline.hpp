@@ -1,0 +1,81 @@
+// The HTTP pipeline every request goes through, in order:
+//   request id → CORS preflight → route (404/405/OPTIONS) → body limit (413) → content type (415)
+//   → JSON parse (400) → declarative validation (400) → handler → CORS, request id, no-store,
+//   HEAD body strip → one JSON access-log line.
+// Handlers see a Call and return Result<Response>: an ApiError is rendered in the route's error
+// style, so a handler never formats an error by hand.
+#pragma once
+
+#include "core/context.hpp"
+#include "core/error.hpp"
+#include "core/task.hpp"
+#include "http/cors.hpp"
+#include "http/reply.hpp"
+#include "http/router.hpp"
+#include "http/validate.hpp"
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ec {
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+struct Call {
+  Ctx& ctx;
+  Params params;  // decoded path params
+  Params query;   // decoded query string
+  json body;      // parsed JSON body, or null when the route takes none
+
+  const std::string* param(std::string_view name) const;
+  const std::string* query_param(std::string_view name) const;
+  const std::string* header(std::string_view lower_name) const {
+    return ctx.request().header(lower_name);
+  }
+  std::string_view request_id() const { return ctx.request_id; }
+};
+
+using HandlerFn = Task<Result<Response>> (*)(Call&);
+
+enum class BodyKind {
+  kNone,          // body ignored
+  kJson,          // a JSON body is required
+  kOptionalJson,  // a JSON body may be sent; an empty body reads as {}
+};
+
+struct RouteDef {
+  Method method;
+  std::string_view pattern;
+  HandlerFn handler;
+  BodyKind body = BodyKind::kNone;
+  const Schema* schema = nullptr;
+  ErrorStyle style = ErrorStyle::kCanonical;
+};
+
+struct HttpConfig {
+  CorsPolicy cors;
+  size_t body_limit = 1 << 20;  // BODY_LIMIT_BYTES, default 1 MiB
+};
+
+class HttpApp {
+ public:
+  // Returns false for a malformed or duplicate route (a startup bug).
+  bool add(const RouteDef& def);
+  void configure(HttpConfig cfg) { cfg_ = std::move(cfg); }
+  const HttpConfig& config() const { return cfg_; }
+
+  Task<Response> handle(Ctx& ctx) const;
+
+ private:
+  Task<Result<Response>> dispatch(Ctx& ctx, Method method) const;
+  Task<Result<json>> read_json_body(Ctx& ctx, const RouteDef& def) const;
+  void finish(Ctx& ctx, Method method, Response& r) const;
+
+  Router router_;
+  std::vector<RouteDef> routes_;
+  HttpConfig cfg_;
+};
+
+}  // namespace ec
