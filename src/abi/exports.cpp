@@ -1,10 +1,10 @@
 // The C ABI the JS shim calls — the only file that knows the core runs as Wasm. Natively the same
 // functions are plain extern "C" so tests and benches drive the exact code path the Worker uses.
 //
-// Calling convention: the shim asks core_input(n) for a buffer of n bytes, writes the frame into it,
-// then calls core_init/core_start/core_resume with n. Every call that produces output returns its
-// length; core_output() gives its address. Both buffers are reused, so a request allocates nothing
-// at the boundary.
+// Calling convention: the shim asks core_input(n) for a buffer of n bytes, writes the frame into
+// it, then calls core_init/core_start/core_resume with n. Every call that produces output returns
+// its length; core_output() gives its address. Both buffers are reused, so a request allocates
+// nothing at the boundary.
 #include "api/app.hpp"
 #include "core/runtime.hpp"
 

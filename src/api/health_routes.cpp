@@ -23,8 +23,8 @@ Task<Result<Response>> ready(Call& call) {
     e.fields = {{"expected", kLatestMigration}, {"applied", latest}};
     co_return e;
   }
-  co_return json_reply(200, {{"status", "ready"},
-                             {"checks", {{"d1", "ok"}, {"migrations", latest}}}});
+  co_return json_reply(200,
+                       {{"status", "ready"}, {"checks", {{"d1", "ok"}, {"migrations", latest}}}});
 }
 
 }  // namespace

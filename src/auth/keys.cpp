@@ -122,8 +122,8 @@ Task<Result<SigningKey>> KeyRing::generate_key(Ctx& ctx, const AuthConfig& cfg) 
   Result<std::vector<BatchItem>> r = co_await d1_batch(
       ctx, {Stmt{"INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk, source, created_at) "
                  "VALUES (?1, 'RS256', ?2, ?3, 'generated', ?4)",
-                 json::array({k.kid, dump_json(k.public_jwk), dump_json(k.private_jwk),
-                              k.created_at_ms})},
+                 json::array(
+                     {k.kid, dump_json(k.public_jwk), dump_json(k.private_jwk), k.created_at_ms})},
             Stmt{"UPDATE signing_keys SET retired_at = ?1 WHERE retired_at IS NULL AND kid != ?2",
                  json::array({k.created_at_ms, k.kid})}});
   if (!r.ok()) co_return r.take_error();

@@ -60,7 +60,7 @@ Task<bool> verify_password(Ctx& ctx, std::string password, std::string stored) {
       co_await pbkdf2_sha256(ctx, std::move(password), use.salt, use.iterations);
   if (!derived.ok()) co_return false;
   bool same = constant_time_equal(derived.value(), use.hash);
-  co_return real && same;
+  co_return real&& same;
 }
 
 bool password_needs_rehash(std::string_view stored) {

@@ -47,13 +47,13 @@ Task<Result<NewSession>> prepare_session(Ctx& ctx, const User& u) {
   s.tokens.access_token = std::move(access.value());
   int64_t now = static_cast<int64_t>(ctx.now_ms());
   int64_t expires = now + st.cfg.refresh_ttl_s * 1000;
+  s.stmts.push_back(
+      Stmt{"INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+           json::array({s.session_id, u.id, now, expires})});
   s.stmts.push_back(Stmt{
-      "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-      json::array({s.session_id, u.id, now, expires})});
-  s.stmts.push_back(Stmt{"INSERT INTO refresh_tokens (token_hash, session_id, user_id, created_at, "
-                         "expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                         json::array({refresh_token_hash(s.tokens.refresh_token), s.session_id,
-                                      u.id, now, expires})});
+      "INSERT INTO refresh_tokens (token_hash, session_id, user_id, created_at, "
+      "expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+      json::array({refresh_token_hash(s.tokens.refresh_token), s.session_id, u.id, now, expires})});
   co_return s;
 }
 
@@ -71,11 +71,12 @@ Task<Result<AuthSession>> insert_user_with_session(Ctx& ctx, User u, std::string
   if (!s.ok()) co_return s.take_error();
   int64_t now = static_cast<int64_t>(ctx.now_ms());
   std::vector<Stmt> stmts;
-  stmts.push_back(Stmt{"INSERT INTO users (id, username, email, password_hash, is_guest, role, "
-                       "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-                       json::array({u.id, u.username, u.email.empty() ? json(nullptr) : json(u.email),
-                                    password_hash.empty() ? json(nullptr) : json(password_hash),
-                                    u.is_guest ? 1 : 0, u.role, now})});
+  stmts.push_back(
+      Stmt{"INSERT INTO users (id, username, email, password_hash, is_guest, role, "
+           "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+           json::array({u.id, u.username, u.email.empty() ? json(nullptr) : json(u.email),
+                        password_hash.empty() ? json(nullptr) : json(password_hash),
+                        u.is_guest ? 1 : 0, u.role, now})});
   for (Stmt& st : s->stmts) stmts.push_back(std::move(st));
   Result<std::vector<BatchItem>> r = co_await d1_batch(ctx, std::move(stmts));
   if (!r.ok()) {
@@ -114,8 +115,8 @@ json auth_session_json(const AuthSession& s) {
 Task<Result<AuthSession>> register_user(Ctx& ctx, std::string username, std::string password,
                                         std::string email) {
   username = lower(std::move(username));
-  Result<json> existing =
-      co_await d1_first(ctx, Stmt{"SELECT id FROM users WHERE username = ?1", json::array({username})});
+  Result<json> existing = co_await d1_first(
+      ctx, Stmt{"SELECT id FROM users WHERE username = ?1", json::array({username})});
   if (!existing.ok()) co_return existing.take_error();
   if (!existing->is_null()) {
     co_return api_error(409, "auth.username_taken", "That username is already taken");
@@ -141,10 +142,10 @@ Task<Result<AuthSession>> create_guest(Ctx& ctx) {
 
 Task<Result<AuthSession>> login(Ctx& ctx, std::string username, std::string password) {
   username = lower(std::move(username));
-  Result<json> row = co_await d1_first(
-      ctx, Stmt{"SELECT " + std::string(kUserColumns) + ", u.password_hash FROM users u "
-                "WHERE u.username = ?1",
-                json::array({username})});
+  Result<json> row = co_await d1_first(ctx, Stmt{"SELECT " + std::string(kUserColumns) +
+                                                     ", u.password_hash FROM users u "
+                                                     "WHERE u.username = ?1",
+                                                 json::array({username})});
   if (!row.ok()) co_return row.take_error();
   std::string stored = row->is_null() ? "" : string_or(row.value(), "password_hash", "");
   // Runs the full PBKDF2 whether or not the user exists (no enumeration by timing).
@@ -160,9 +161,9 @@ Task<Result<AuthSession>> login(Ctx& ctx, std::string username, std::string pass
   if (password_needs_rehash(stored)) {
     Result<std::string> upgraded = co_await hash_password(ctx, std::move(password));
     if (upgraded.ok()) {
-      stmts.push_back(Stmt{"UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3",
-                           json::array({upgraded.value(), static_cast<int64_t>(ctx.now_ms()),
-                                        u->id})});
+      stmts.push_back(
+          Stmt{"UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3",
+               json::array({upgraded.value(), static_cast<int64_t>(ctx.now_ms()), u->id})});
     }
   }
   Result<std::vector<BatchItem>> r = co_await d1_batch(ctx, std::move(stmts));
@@ -176,9 +177,10 @@ Task<Result<AuthSession>> refresh_session(Ctx& ctx, std::string refresh_token) {
   std::string old_hash = refresh_token_hash(refresh_token);
   Result<json> row = co_await d1_first(
       ctx, Stmt{"SELECT r.session_id, r.used_at, s.revoked_at AS session_revoked_at, "
-                "s.expires_at AS session_expires_at, " + std::string(kUserColumns) +
-                " FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id "
-                "JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?1",
+                "s.expires_at AS session_expires_at, " +
+                    std::string(kUserColumns) +
+                    " FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id "
+                    "JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?1",
                 json::array({old_hash})});
   if (!row.ok()) co_return row.take_error();
   if (row->is_null()) {
@@ -246,9 +248,9 @@ Task<Status> logout(Ctx& ctx, std::optional<std::string> access_token,
     }
   }
   if (refresh_token) {
-    Result<json> row = co_await d1_first(
-        ctx, Stmt{"SELECT session_id FROM refresh_tokens WHERE token_hash = ?1",
-                  json::array({refresh_token_hash(*refresh_token)})});
+    Result<json> row =
+        co_await d1_first(ctx, Stmt{"SELECT session_id FROM refresh_tokens WHERE token_hash = ?1",
+                                    json::array({refresh_token_hash(*refresh_token)})});
     if (!row.ok()) co_return row.take_error();
     if (const std::string* sid = get_string(row.value(), "session_id")) {
       Status s = co_await revoke_session(ctx, *sid, "logout");
@@ -284,9 +286,10 @@ Task<Result<User>> authenticate(Ctx& ctx) {
   Result<AccessClaims> claims = co_await st.verifier.verify(ctx, st.cfg, st.ring, *token);
   if (!claims.ok()) co_return claims.take_error();
   Result<json> row = co_await d1_first(
-      ctx, Stmt{"SELECT " + std::string(kUserColumns) + ", s.revoked_at AS session_revoked_at, "
-                "s.id AS session_id FROM users u LEFT JOIN sessions s ON s.id = ?2 AND "
-                "s.user_id = u.id WHERE u.id = ?1",
+      ctx, Stmt{"SELECT " + std::string(kUserColumns) +
+                    ", s.revoked_at AS session_revoked_at, "
+                    "s.id AS session_id FROM users u LEFT JOIN sessions s ON s.id = ?2 AND "
+                    "s.user_id = u.id WHERE u.id = ?1",
                 json::array({claims->sub, claims->sid})});
   if (!row.ok()) co_return row.take_error();
   std::optional<User> u = row->is_null() ? std::nullopt : user_from_row(row.value());

@@ -31,9 +31,10 @@ Task<Result<std::string>> sign_access_token(Ctx& ctx, const AuthConfig& cfg, Key
   std::string jti = hex_encode(co_await ctx.random_bytes(16));
   int64_t now = ctx.now_s();
   json header = {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", key->kid}};
-  json payload = {{"iss", cfg.issuer}, {"aud", cfg.audience}, {"sub", user_id},
-                  {"sid", session_id}, {"role", role},        {"iat", now},
-                  {"nbf", now},        {"exp", now + cfg.access_ttl_s}, {"jti", jti}};
+  json payload = {
+      {"iss", cfg.issuer}, {"aud", cfg.audience}, {"sub", user_id}, {"sid", session_id},
+      {"role", role},      {"iat", now},          {"nbf", now},     {"exp", now + cfg.access_ttl_s},
+      {"jti", jti}};
   std::string input = jwt_signing_input(header, payload);
   Result<std::string> sig = co_await rsa_sign(ctx, key->private_jwk, input);
   if (!sig.ok()) co_return sig.take_error();
@@ -69,8 +70,8 @@ Task<Result<AccessClaims>> AccessTokenVerifier::verify(Ctx& ctx, const AuthConfi
   }
   if (!key.ok()) co_return key.take_error();
   std::string kid = key.value()->kid;
-  Result<bool> good = co_await rsa_verify(ctx, key.value()->public_jwk, parts->signing_input,
-                                          parts->signature);
+  Result<bool> good =
+      co_await rsa_verify(ctx, key.value()->public_jwk, parts->signing_input, parts->signature);
   if (!good.ok()) co_return good.take_error();
   if (!good.value()) {
     co_return api_error(401, "auth.token_bad_signature", "The access token signature is invalid");

@@ -65,8 +65,10 @@ Task<Result<RsaKeyPair>> rsa_generate(Ctx& ctx) {
 }
 
 Task<Result<RsaKeyPair>> rsa_import_pem(Ctx& ctx, std::string pem) {
-  EffectResult r = co_await ctx.perform(make_effect("crypto.import_pem", {{"pem", std::move(pem)}}));
-  if (!r.ok()) co_return api_error(500, "auth.bad_private_key", "PRIVATE_KEY_PEM could not be imported");
+  EffectResult r =
+      co_await ctx.perform(make_effect("crypto.import_pem", {{"pem", std::move(pem)}}));
+  if (!r.ok())
+    co_return api_error(500, "auth.bad_private_key", "PRIVATE_KEY_PEM could not be imported");
   co_return key_pair_from(r);
 }
 

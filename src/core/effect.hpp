@@ -15,12 +15,12 @@ enum class EffectError {
   kNone = 0,
   kUnavailable,  // binding not configured / not usable here
   kNotFound,
-  kConflict,     // e.g. a D1 UNIQUE constraint
-  kTooLarge,     // e.g. the request body exceeded the limit the core asked for
-  kInvalid,      // the host rejected the effect's arguments
+  kConflict,  // e.g. a D1 UNIQUE constraint
+  kTooLarge,  // e.g. the request body exceeded the limit the core asked for
+  kInvalid,   // the host rejected the effect's arguments
   kTimeout,
   kCancelled,
-  kInternal,     // anything else the host could not classify
+  kInternal,  // anything else the host could not classify
 };
 
 EffectError effect_error_from_code(std::string_view code);

@@ -17,8 +17,8 @@ struct Envelope {
   double now_ms = 0;   // wall clock from the shim (Date.now()); the core reads no clock of its own
   std::string random;  // fresh CSPRNG bytes from the shim (crypto.getRandomValues)
   std::string method;
-  std::string path;    // raw, percent-encoded, without the query
-  std::string query;   // raw, without the leading '?'
+  std::string path;   // raw, percent-encoded, without the query
+  std::string query;  // raw, without the leading '?'
   HeaderList headers;
 
   const std::string* header(std::string_view lower_name) const;

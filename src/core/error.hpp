@@ -16,8 +16,8 @@ using json = nlohmann::json;
 
 struct ApiError {
   int status = 500;
-  std::string code;     // stable, dotted: "auth.token_expired"
-  std::string message;  // human-readable, never contains secrets
+  std::string code;       // stable, dotted: "auth.token_expired"
+  std::string message;    // human-readable, never contains secrets
   json fields = nullptr;  // field-level detail for validation errors: {"username": "too short"}
 };
 
@@ -30,7 +30,7 @@ inline ApiError api_error(int status, std::string code, std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(implicit)
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}     // NOLINT(implicit)
   Result(ApiError err) : v_(std::in_place_index<1>, std::move(err)) {}  // NOLINT(implicit)
 
   bool ok() const { return v_.index() == 0; }

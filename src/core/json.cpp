@@ -4,8 +4,8 @@ namespace ec {
 
 namespace {
 
-// Rejects raw NULs and documents nested deeper than max_depth before nlohmann builds them (its parser is
-// recursive). Strings are skipped so brackets inside them do not count.
+// Rejects raw NULs and documents nested deeper than max_depth before nlohmann builds them (its
+// parser is recursive). Strings are skipped so brackets inside them do not count.
 bool depth_ok(std::string_view text, int max_depth) {
   int depth = 0;
   bool in_string = false;

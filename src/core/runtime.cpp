@@ -63,7 +63,7 @@ std::string_view Runtime::start(std::string_view envelope) {
   auto env = decode_envelope(envelope);
   if (!env) {
     return respond(0, runtime_error_response(400, "request.malformed_envelope",
-                                              "The request could not be decoded"));
+                                             "The request could not be decoded"));
   }
   uint32_t id = next_id_++;
   if (next_id_ == 0) next_id_ = 1;  // 0 means "no session" in frames
@@ -78,8 +78,8 @@ std::string_view Runtime::start(std::string_view envelope) {
 std::string_view Runtime::resume(uint32_t id, std::string_view results) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) {
-    return respond(0, runtime_error_response(500, "runtime.unknown_session",
-                                              "The request's state was lost"));
+    return respond(
+        0, runtime_error_response(500, "runtime.unknown_session", "The request's state was lost"));
   }
   Session& s = it->second;
   double now_ms = 0;
@@ -87,7 +87,7 @@ std::string_view Runtime::resume(uint32_t id, std::string_view results) {
   if (!decoded || decoded->size() != s.ctx->expected_results()) {
     sessions_.erase(it);
     return respond(id, runtime_error_response(500, "runtime.malformed_results",
-                                               "The host returned malformed effect results"));
+                                              "The host returned malformed effect results"));
   }
   s.ctx->advance_clock(now_ms);
   std::coroutine_handle<> h = s.ctx->deliver(std::move(*decoded));

@@ -4,7 +4,8 @@
 //
 // Output frame (see js-shim/frame.js):
 //   u8 kind=1 (effects)  u32 session  u32 n  n × {str op, str payload}
-//   u8 kind=2 (response) u32 session  u32 status  u32 n  n × {str name, str value}  str body  str log
+//   u8 kind=2 (response) u32 session  u32 status  u32 n  n × {str name, str value}  str body  str
+//   log
 // Results frame (input to resume):
 //   f64 now_ms  u32 n  n × {u8 ok=1, str data | u8 ok=0, str code, str message}
 #pragma once

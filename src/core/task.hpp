@@ -1,5 +1,5 @@
-// Task<T>: a lazily-started coroutine whose awaiting parent is resumed by symmetric transfer when it
-// finishes. The root task's continuation is empty, so finishing it returns control to whoever
+// Task<T>: a lazily-started coroutine whose awaiting parent is resumed by symmetric transfer when
+// it finishes. The root task's continuation is empty, so finishing it returns control to whoever
 // resumed it (the Runtime), which is what lets a handler "await" I/O the JS shim performs.
 #pragma once
 

@@ -1,7 +1,7 @@
 // CORS from ALLOWED_ORIGINS (seed 003's gateway rules).
-//   ALLOWED_ORIGINS="*"                         any origin, without credentials (the spec forbids both)
-//   ALLOWED_ORIGINS="https://a.com,https://b.com"  exactly these, echoed back, with credentials
-//   unset/empty                                 no cross-origin access
+//   ALLOWED_ORIGINS="*"                         any origin, without credentials (the spec forbids
+//   both) ALLOWED_ORIGINS="https://a.com,https://b.com"  exactly these, echoed back, with
+//   credentials unset/empty                                 no cross-origin access
 #pragma once
 
 #include "core/envelope.hpp"

@@ -73,8 +73,9 @@ Task<Response> HttpApp::handle(Ctx& ctx) const {
   Response r;
   if (!method) {
     ctx.route = "-";
-    r = error_reply(api_error(501, "http.method_not_supported", "This HTTP method is not supported"),
-                    ctx.request_id);
+    r = error_reply(
+        api_error(501, "http.method_not_supported", "This HTTP method is not supported"),
+        ctx.request_id);
   } else {
     Result<Response> out = co_await dispatch(ctx, *method);
     if (out.ok()) {

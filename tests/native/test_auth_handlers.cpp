@@ -19,7 +19,8 @@ namespace {
 
 using Ops = std::vector<std::string>;
 
-HttpResult register_user(FakeHost& h, const std::string& name, const std::string& pw = "hunter22!") {
+HttpResult register_user(FakeHost& h, const std::string& name,
+                         const std::string& pw = "hunter22!") {
   return h.post("/api/v1/auth/register", {{"username", name}, {"password", pw}});
 }
 
@@ -54,8 +55,8 @@ TEST_CASE("register creates a user, a session and a verifiable RS256 token") {
   CHECK(r.body_json["expiresIn"] == 900);
   CHECK(r.body_json["tokenType"] == "Bearer");
   // First use: no key yet, so one is generated and persisted before signing.
-  CHECK(r.ops == Ops{"body.read", "d1.first", "crypto.pbkdf2", "d1.all", "crypto.generate_rsa", "d1.batch",
-                     "d1.all", "crypto.sign", "d1.batch"});
+  CHECK(r.ops == Ops{"body.read", "d1.first", "crypto.pbkdf2", "d1.all", "crypto.generate_rsa",
+                     "d1.batch", "d1.all", "crypto.sign", "d1.batch"});
 
   std::string at = str(r.body_json, "accessToken");
   json hdr = header_of(at);
@@ -252,7 +253,8 @@ TEST_CASE("refresh loses a race atomically") {
   // Simulate a concurrent winner: just before our rotation batch commits, another request
   // rotates the same token. The guarded INSERT then inserts nothing and the session is revoked.
   bool raced = false;
-  h.intercept = [&](const std::string& op, const json&) -> std::optional<ec::testing::ForcedResult> {
+  h.intercept = [&](const std::string& op,
+                    const json&) -> std::optional<ec::testing::ForcedResult> {
     if (op == "d1.batch" && !raced) {
       raced = true;
       h.query("UPDATE refresh_tokens SET used_at = 1, replaced_by = 'other'");
@@ -280,9 +282,11 @@ TEST_CASE("logout revokes the session; guests work like users") {
   CHECK(out.status == 204);
   CHECK(out.body.empty());
   CHECK(h.get("/api/v1/auth/me", at).body_json["error"]["code"] == "auth.session_revoked");
-  HttpResult again = h.post("/api/v1/auth/refresh", {{"refreshToken", str(g.body_json, "refreshToken")}});
+  HttpResult again =
+      h.post("/api/v1/auth/refresh", {{"refreshToken", str(g.body_json, "refreshToken")}});
   CHECK(again.body_json["error"]["code"] == "auth.session_revoked");
-  CHECK(h.request("POST", "/api/v1/auth/logout").body_json["error"]["code"] == "auth.missing_token");
+  CHECK(h.request("POST", "/api/v1/auth/logout").body_json["error"]["code"] ==
+        "auth.missing_token");
 }
 
 TEST_CASE("disabled users are refused at once") {
@@ -292,7 +296,8 @@ TEST_CASE("disabled users are refused at once") {
   REQUIRE(h.get("/api/v1/auth/me", at).status == 200);
   h.query("UPDATE users SET disabled_at = 1");
   CHECK(h.get("/api/v1/auth/me", at).status == 403);
-  CHECK(h.post("/api/v1/auth/login", {{"username", "leo"}, {"password", "hunter22!"}}).status == 403);
+  CHECK(h.post("/api/v1/auth/login", {{"username", "leo"}, {"password", "hunter22!"}}).status ==
+        403);
 }
 
 TEST_CASE("keys rotate; the old kid stays published until its tokens expire") {

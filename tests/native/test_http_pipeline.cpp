@@ -58,10 +58,11 @@ TEST_CASE("404, 405 with Allow, HEAD and OPTIONS") {
 
 TEST_CASE("request ids: sane ones are kept, others replaced") {
   FakeHost h;
-  CHECK(*h.request("GET", "/health", {{"x-request-id", "trace-abc_123:4"}}).header("x-request-id") ==
-        "trace-abc_123:4");
-  for (std::string bad : {std::string("has space"), std::string(200, 'a'), std::string("x\"y"),
-                          std::string("")}) {
+  CHECK(
+      *h.request("GET", "/health", {{"x-request-id", "trace-abc_123:4"}}).header("x-request-id") ==
+      "trace-abc_123:4");
+  for (std::string bad :
+       {std::string("has space"), std::string(200, 'a'), std::string("x\"y"), std::string("")}) {
     HttpResult r = h.request("GET", "/health", {{"x-request-id", bad}});
     CHECK(*r.header("x-request-id") != bad);
     CHECK(r.header("x-request-id")->size() == 32);
@@ -91,10 +92,10 @@ TEST_CASE("CORS: allowed origins, preflight, refusal") {
   CHECK(pre.header("access-control-allow-methods")->find("PATCH") != std::string::npos);
   CHECK(pre.header("access-control-allow-headers")->find("x-custom-thing") != std::string::npos);
   CHECK(pre.header("access-control-allow-headers")->find("Idempotency-Key") != std::string::npos);
-  expect_error(h.request("OPTIONS", "/health",
-                         {{"origin", "https://evil.example"},
-                          {"access-control-request-method", "GET"}}),
-               403, "cors.origin_not_allowed");
+  expect_error(
+      h.request("OPTIONS", "/health",
+                {{"origin", "https://evil.example"}, {"access-control-request-method", "GET"}}),
+      403, "cors.origin_not_allowed");
 
   auto env = FakeHost::default_env();
   env["ALLOWED_ORIGINS"] = "*";
@@ -109,10 +110,9 @@ TEST_CASE("body limits, content types and malformed JSON are clear 4xx") {
   env["BODY_LIMIT_BYTES"] = "1000";
   FakeHost h(env);
   std::string big(2000, 'x');
-  HttpResult declared = h.request("POST", "/api/v1/auth/login",
-                                  {{"content-type", "application/json"},
-                                   {"content-length", "2000"}},
-                                  big);
+  HttpResult declared =
+      h.request("POST", "/api/v1/auth/login",
+                {{"content-type", "application/json"}, {"content-length", "2000"}}, big);
   expect_error(declared, 413, "http.body_too_large");
   CHECK(declared.ops.empty());  // refused before reading a byte
   // No Content-Length (chunked): the host stops reading at the limit.
@@ -144,7 +144,8 @@ TEST_CASE("body limits, content types and malformed JSON are clear 4xx") {
 
 TEST_CASE("one structured access-log line per request, without secrets") {
   FakeHost h;
-  HttpResult r = h.post("/api/v1/auth/register", {{"username", "logme"}, {"password", "s3cret-pass"}});
+  HttpResult r =
+      h.post("/api/v1/auth/register", {{"username", "logme"}, {"password", "s3cret-pass"}});
   REQUIRE(r.status == 201);
   json line = json::parse(r.log);
   CHECK(line["msg"] == "request");
@@ -162,7 +163,8 @@ TEST_CASE("one structured access-log line per request, without secrets") {
 
 TEST_CASE("seed-compatible routes speak their seed's format") {
   FakeHost h;
-  HttpResult reg = h.post("/api/auth/register", {{"username", "seeduser"}, {"password", "longenough"}});
+  HttpResult reg =
+      h.post("/api/auth/register", {{"username", "seeduser"}, {"password", "longenough"}});
   CHECK(reg.status == 201);
   CHECK(reg.body_json["success"] == true);
   CHECK(reg.body_json["data"]["user"]["username"] == "seeduser");

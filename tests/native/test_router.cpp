@@ -89,7 +89,9 @@ TEST_CASE("router: requests that resolve to a route", "[router]") {
       // params
       {GET, "/api/v1/chats/c42", "GET /api/v1/chats/:id", {{"id", "c42"}}},
       {DELETE, "/api/v1/chats/c42", "DELETE /api/v1/chats/:id", {{"id", "c42"}}},
-      {GET, "/api/v1/chats/c1/messages/m2", "GET /api/v1/chats/:chat/messages/:msg",
+      {GET,
+       "/api/v1/chats/c1/messages/m2",
+       "GET /api/v1/chats/:chat/messages/:msg",
        {{"chat", "c1"}, {"msg", "m2"}}},
       // wildcard: the rest of the path, possibly empty
       {GET, "/files/a/b/c.txt", "GET /files/*", {{"*", "a/b/c.txt"}}},
@@ -125,7 +127,9 @@ TEST_CASE("router: requests that resolve to a route", "[router]") {
       {GET, "/files/../secret", "GET /files/*", {{"*", "../secret"}}},
       {GET, "/a/../c", "GET /a/:x/c", {{"x", ".."}}},
       // limits: exactly 2048 bytes and exactly 32 segments are fine
-      {GET, "/files/" + std::string(2048 - 7, 'x'), "GET /files/*",
+      {GET,
+       "/files/" + std::string(2048 - 7, 'x'),
+       "GET /files/*",
        {{"*", std::string(2048 - 7, 'x')}}},
       {GET, "/files" + repeat("/s", 31), "GET /files/*", {{"*", repeat("s/", 30) + "s"}}},
   };
@@ -143,26 +147,26 @@ TEST_CASE("router: requests that resolve to a route", "[router]") {
 
 TEST_CASE("router: requests that match nothing", "[router]") {
   const std::string rows[] = {
-      "",                                   // not a path
-      "health",                             // no leading slash
+      "",        // not a path
+      "health",  // no leading slash
       "/nope",
       "/health/extra",
-      "//health",                           // empty segments never match
-      "/health//",                          // only one trailing slash is forgiven
+      "//health",   // empty segments never match
+      "/health//",  // only one trailing slash is forgiven
       "/api//v1/chats",
       "/api/v1/chats//",
-      "/%68ealth",                          // literals are compared undecoded
-      "/HEALTH",                            // and case-sensitively
-      "/a/z/d",                             // neither /a/b/d nor /a/:x/c
-      "/api/v1/chats/../../health",         // no ".." normalisation
-      "/api/v1/chats/a%2Fb",                // a param may not decode to '/'
-      "/files/a%2fb",                       // nor may the wildcard gain a '/'
-      "/api/v1/chats/%zz",                  // malformed escape
-      "/api/v1/chats/%4",                   // truncated escape
-      "/api/v1/chats/a%00",                 // decoded NUL
+      "/%68ealth",                             // literals are compared undecoded
+      "/HEALTH",                               // and case-sensitively
+      "/a/z/d",                                // neither /a/b/d nor /a/:x/c
+      "/api/v1/chats/../../health",            // no ".." normalisation
+      "/api/v1/chats/a%2Fb",                   // a param may not decode to '/'
+      "/files/a%2fb",                          // nor may the wildcard gain a '/'
+      "/api/v1/chats/%zz",                     // malformed escape
+      "/api/v1/chats/%4",                      // truncated escape
+      "/api/v1/chats/a%00",                    // decoded NUL
       "/files/" + std::string(2048 - 6, 'x'),  // 2049 bytes
-      "/files" + repeat("/s", 32),          // 33 segments
-      "/" + repeat("x/", 5000),             // long and deep
+      "/files" + repeat("/s", 32),             // 33 segments
+      "/" + repeat("x/", 5000),                // long and deep
   };
   const Fixture& f = fixture();
   for (const std::string& path : rows) {
@@ -187,10 +191,10 @@ TEST_CASE("router: 405 lists every method that would match, plus HEAD and OPTION
       {OPTIONS, "/health", {GET, HEAD, OPTIONS}},  // the caller answers OPTIONS with Allow
       {PUT, "/api/v1/chats", {GET, HEAD, POST, OPTIONS}},
       {PUT, "/api/v1/chats/c1", {GET, HEAD, PATCH, DELETE, OPTIONS}},
-      {GET, "/only-post", {POST, OPTIONS}},         // no GET, so no HEAD either
+      {GET, "/only-post", {POST, OPTIONS}},  // no GET, so no HEAD either
       {HEAD, "/only-post", {POST, OPTIONS}},
       {POST, "/files/x/y", {GET, HEAD, PUT, OPTIONS}},
-      {POST, "/p/static", {GET, HEAD, OPTIONS}},    // union over /p/static, /p/:name, /p/*
+      {POST, "/p/static", {GET, HEAD, OPTIONS}},           // union over /p/static, /p/:name, /p/*
       {DELETE, "/m/literal", {GET, HEAD, POST, OPTIONS}},  // union over /m/literal and /m/:x
       {POST, "/explicit-head", {GET, HEAD, OPTIONS}},
   };
@@ -217,7 +221,7 @@ TEST_CASE("router: malformed and duplicate patterns are rejected", "[router]") {
     INFO(pattern);
     CHECK(r.add(GET, pattern) == -1);
   }
-  CHECK(r.add(GET, "/") == -1);        // duplicate
+  CHECK(r.add(GET, "/") == -1);         // duplicate
   CHECK(r.add(GET, "/x/:name") == -1);  // same shape as /x/:id: unreachable
   CHECK(r.add(GET, "/x/:id/*") == 3);   // rejected patterns did not consume indices
 

@@ -20,16 +20,16 @@ TEST_CASE("percent_decode decodes escapes and rejects malformed input", "[url]")
       {"", false, ""},
       {"plain", false, "plain"},
       {"a%20b", false, "a b"},
-      {"%2f%2F", false, "//"},                      // either hex case
-      {"caf%C3%A9", false, "caf\xC3\xA9"},          // bytes, not code points
-      {"a+b", false, "a+b"},                        // paths keep '+'
-      {"a+b", true, "a b"},                         // forms turn it into a space
-      {"%2B", true, "+"},                           // an encoded '+' stays a '+'
-      {"100%", false, std::nullopt},                // truncated escape
+      {"%2f%2F", false, "//"},              // either hex case
+      {"caf%C3%A9", false, "caf\xC3\xA9"},  // bytes, not code points
+      {"a+b", false, "a+b"},                // paths keep '+'
+      {"a+b", true, "a b"},                 // forms turn it into a space
+      {"%2B", true, "+"},                   // an encoded '+' stays a '+'
+      {"100%", false, std::nullopt},        // truncated escape
       {"%4", false, std::nullopt},
-      {"%zz", false, std::nullopt},                 // not hex
+      {"%zz", false, std::nullopt},  // not hex
       {"%G0", false, std::nullopt},
-      {"a%00b", false, std::nullopt},               // decoded NUL
+      {"a%00b", false, std::nullopt},  // decoded NUL
       {"%%41", false, std::nullopt},
   };
   for (const Case& c : cases) {
@@ -53,16 +53,16 @@ TEST_CASE("parse_query splits, decodes and skips malformed pairs", "[url]") {
       {"a=1", {{"a", "1"}}},
       {"a=1&b=2", {{"a", "1"}, {"b", "2"}}},
       {"q=hello+world&x=%2B1", {{"q", "hello world"}, {"x", "+1"}}},
-      {"flag", {{"flag", ""}}},                         // no '=' means empty value
+      {"flag", {{"flag", ""}}},  // no '=' means empty value
       {"a=", {{"a", ""}}},
-      {"a=b=c", {{"a", "b=c"}}},                        // only the first '=' splits
-      {"&&a=1&&", {{"a", "1"}}},                        // empty pieces skipped
-      {"=orphan&a=1", {{"a", "1"}}},                    // empty name skipped
-      {"bad=%zz&ok=1", {{"ok", "1"}}},                  // malformed value skipped
-      {"%zz=1&ok=2", {{"ok", "2"}}},                    // malformed name skipped
-      {"nul=%00&ok=3", {{"ok", "3"}}},                  // decoded NUL skipped
-      {"a=1&a=2", {{"a", "1"}, {"a", "2"}}},            // repeats kept in order
-      {"k%20y=v%26w", {{"k y", "v&w"}}},                // encoded separators are data
+      {"a=b=c", {{"a", "b=c"}}},              // only the first '=' splits
+      {"&&a=1&&", {{"a", "1"}}},              // empty pieces skipped
+      {"=orphan&a=1", {{"a", "1"}}},          // empty name skipped
+      {"bad=%zz&ok=1", {{"ok", "1"}}},        // malformed value skipped
+      {"%zz=1&ok=2", {{"ok", "2"}}},          // malformed name skipped
+      {"nul=%00&ok=3", {{"ok", "3"}}},        // decoded NUL skipped
+      {"a=1&a=2", {{"a", "1"}, {"a", "2"}}},  // repeats kept in order
+      {"k%20y=v%26w", {{"k y", "v&w"}}},      // encoded separators are data
   };
   for (const Case& c : cases) {
     INFO("query: " << c.raw);

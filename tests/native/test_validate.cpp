@@ -75,18 +75,18 @@ TEST_CASE("validate: each rule, as a table", "[validate]") {
       {field("v").string().length(3, 5), "abc", ""},
       {field("v").string().length(3, 5), "ab", "must be 3-5 characters"},
       {field("v").string().length(3, 5), "abcdef", "must be 3-5 characters"},
-      {field("v").string().length(5, 5), "h\xC3\xA9llo", ""},       // "héllo" is 5
+      {field("v").string().length(5, 5), "h\xC3\xA9llo", ""},  // "héllo" is 5
       {field("v").string().max(4), "h\xC3\xA9llo", "must be at most 4 characters"},
-      {field("v").string().max(1), "\xF0\x9F\x98\x80", ""},          // one emoji, 4 bytes
+      {field("v").string().max(1), "\xF0\x9F\x98\x80", ""},  // one emoji, 4 bytes
       {field("v").string().min(8), "short", "must be at least 8 characters"},
       {field("v").string().min(1), "", "must not be empty"},
       {field("v").string().length(2, 2), "abc", "must be exactly 2 characters"},
       // invalid UTF-8 is rejected whatever the other rules
-      {field("v").string(), "\xC3", "must be valid UTF-8"},           // truncated
-      {field("v").string(), "\xC0\xAF", "must be valid UTF-8"},       // overlong '/'
-      {field("v").string(), "\xED\xA0\x80", "must be valid UTF-8"},   // surrogate
+      {field("v").string(), "\xC3", "must be valid UTF-8"},              // truncated
+      {field("v").string(), "\xC0\xAF", "must be valid UTF-8"},          // overlong '/'
+      {field("v").string(), "\xED\xA0\x80", "must be valid UTF-8"},      // surrogate
       {field("v").string(), "\xF4\x90\x80\x80", "must be valid UTF-8"},  // > U+10FFFF
-      {field("v").string(), "\x80", "must be valid UTF-8"},           // stray continuation
+      {field("v").string(), "\x80", "must be valid UTF-8"},              // stray continuation
       {field("v").string(), "\xFF", "must be valid UTF-8"},
       // charset
       {field("v").charset("a-z0-9_.-"), "bob_the-builder.2", ""},
@@ -95,10 +95,9 @@ TEST_CASE("validate: each rule, as a table", "[validate]") {
       {field("v").charset("a-z0-9_.-"), "b\xC3\xA9", "may only contain a-z0-9_.-"},  // non-ASCII
       {field("v").charset("a-z").case_insensitive(), "BoB", ""},
       {field("v").case_insensitive().charset("A-Z"), "bob", ""},  // order does not matter
-      {field("v").charset("a-z").case_insensitive(), "bo-b",
-       "may only contain a-z (any case)"},
-      {field("v").charset("-a"), "-a-", ""},   // '-' first is literal
-      {field("v").charset("a-"), "a-", ""},    // '-' last is literal
+      {field("v").charset("a-z").case_insensitive(), "bo-b", "may only contain a-z (any case)"},
+      {field("v").charset("-a"), "-a-", ""},                     // '-' first is literal
+      {field("v").charset("a-"), "a-", ""},                      // '-' last is literal
       {field("v").charset("a-c"), "-", "may only contain a-c"},  // '-' in a range is not
       // email
       {field("v").email(), "ada@example.com", ""},
@@ -209,10 +208,10 @@ TEST_CASE("utf8_length counts code points", "[validate]") {
   CHECK(ec::utf8_length("") == 0u);
   CHECK(ec::utf8_length("abc") == 3u);
   CHECK(ec::utf8_length("h\xC3\xA9llo") == 5u);
-  CHECK(ec::utf8_length("\xE2\x82\xAC") == 1u);          // €
-  CHECK(ec::utf8_length("\xF0\x9F\x98\x80!") == 2u);     // 😀!
-  CHECK(ec::utf8_length("\xEF\xBF\xBF") == 1u);          // U+FFFF
-  CHECK(ec::utf8_length("\xF4\x8F\xBF\xBF") == 1u);      // U+10FFFF
+  CHECK(ec::utf8_length("\xE2\x82\xAC") == 1u);            // €
+  CHECK(ec::utf8_length("\xF0\x9F\x98\x80!") == 2u);       // 😀!
+  CHECK(ec::utf8_length("\xEF\xBF\xBF") == 1u);            // U+FFFF
+  CHECK(ec::utf8_length("\xF4\x8F\xBF\xBF") == 1u);        // U+10FFFF
   CHECK(ec::utf8_length("\xE0\x80\xAF") == std::nullopt);  // overlong
   CHECK(ec::utf8_length("\xE2\x82") == std::nullopt);      // truncated
   CHECK(ec::utf8_length("\xE2\x28\xA1") == std::nullopt);  // bad continuation

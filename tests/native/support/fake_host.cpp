@@ -70,9 +70,8 @@ FakeHost::FakeHost(std::map<std::string, std::string> env, bool apply_migrations
                nullptr, nullptr, nullptr);
   if (apply_migrations) {
     std::vector<std::filesystem::path> files;
-    for (const auto& e :
-         std::filesystem::directory_iterator(std::filesystem::path(EDGECHAT_SOURCE_DIR) /
-                                             "migrations")) {
+    for (const auto& e : std::filesystem::directory_iterator(
+             std::filesystem::path(EDGECHAT_SOURCE_DIR) / "migrations")) {
       files.push_back(e.path());
     }
     std::sort(files.begin(), files.end());
@@ -101,7 +100,8 @@ json FakeHost::query(const std::string& sql) {
   json rows = json::array();
   while (sqlite3_step(st) == SQLITE_ROW) {
     json row = json::object();
-    for (int i = 0; i < sqlite3_column_count(st); ++i) row[sqlite3_column_name(st, i)] = column_value(st, i);
+    for (int i = 0; i < sqlite3_column_count(st); ++i)
+      row[sqlite3_column_name(st, i)] = column_value(st, i);
     rows.push_back(row);
   }
   sqlite3_finalize(st);
@@ -129,10 +129,14 @@ ForcedResult FakeHost::d1(const std::string& op, const json& args) {
     }
     int i = 1;
     for (const json& p : stmt.at("params")) {
-      if (p.is_null()) sqlite3_bind_null(st, i);
-      else if (p.is_boolean()) sqlite3_bind_int64(st, i, p.get<bool>() ? 1 : 0);
-      else if (p.is_number_integer()) sqlite3_bind_int64(st, i, p.get<int64_t>());
-      else if (p.is_number()) sqlite3_bind_double(st, i, p.get<double>());
+      if (p.is_null())
+        sqlite3_bind_null(st, i);
+      else if (p.is_boolean())
+        sqlite3_bind_int64(st, i, p.get<bool>() ? 1 : 0);
+      else if (p.is_number_integer())
+        sqlite3_bind_int64(st, i, p.get<int64_t>());
+      else if (p.is_number())
+        sqlite3_bind_double(st, i, p.get<double>());
       else {
         std::string s = p.is_string() ? p.get<std::string>() : p.dump();
         sqlite3_bind_text(st, i, s.c_str(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
@@ -237,8 +241,8 @@ ForcedResult FakeHost::perform(const std::string& op, const std::string& payload
   return fail("invalid", "unknown op " + op);
 }
 
-HttpResult FakeHost::request(const std::string& method, const std::string& target,
-                             Headers headers, std::string body) {
+HttpResult FakeHost::request(const std::string& method, const std::string& target, Headers headers,
+                             std::string body) {
   size_t q = target.find('?');
   std::string path = target.substr(0, q);
   std::string query = q == std::string::npos ? "" : target.substr(q + 1);

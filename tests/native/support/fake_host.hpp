@@ -4,8 +4,8 @@
 // can assert what I/O a handler performed.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <map>

@@ -121,9 +121,9 @@ std::string rsa_sign(const json& private_jwk, std::string_view data) {
   const auto* in = reinterpret_cast<const unsigned char*>(data.data());
   check(EVP_DigestSign(md, nullptr, &len, in, data.size()) == 1, "sign len");
   std::string sig(len, '\0');
-  check(EVP_DigestSign(md, reinterpret_cast<unsigned char*>(sig.data()), &len, in, data.size()) ==
-            1,
-        "sign");
+  check(
+      EVP_DigestSign(md, reinterpret_cast<unsigned char*>(sig.data()), &len, in, data.size()) == 1,
+      "sign");
   EVP_MD_CTX_free(md);
   sig.resize(len);
   return sig;
