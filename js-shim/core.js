@@ -49,7 +49,11 @@ function envStrings(env) {
 export class Core {
   constructor(module, env, extraEnv = {}) {
     let instance;
-    const imports = { wasi_snapshot_preview1: wasiImports(() => instance.exports.memory) };
+    const imports = {
+      wasi_snapshot_preview1: wasiImports(() => instance.exports.memory),
+      // Emscripten's standalone modules announce memory growth; nothing to do (views are re-read).
+      env: { emscripten_notify_memory_growth() {} },
+    };
     instance = new WebAssembly.Instance(module, imports);
     this.x = instance.exports;
     this.dead = false;

@@ -14,16 +14,22 @@ function headerList(headers) {
   return list;
 }
 
+// The core generates request ids, but it is gone: keep the client's if sane, else make one the
+// same shape (32 hex chars) so the failure can still be traced.
 function trapResponse(request) {
   const id = request.headers.get("x-request-id");
-  const requestId = id && /^[A-Za-z0-9._:-]{1,128}$/.test(id) ? id : null;
+  const requestId = id && /^[A-Za-z0-9._:-]{1,128}$/.test(id) ? id
+    : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
   const body = JSON.stringify({
     error: { code: "runtime.trap", message: "Internal error; the request was not completed" },
     requestId,
   });
   return new Response(body, {
     status: 500,
-    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
+    headers: {
+      "content-type": "application/json; charset=utf-8", "cache-control": "no-store",
+      "x-request-id": requestId,
+    },
   });
 }
 

@@ -7,6 +7,7 @@ const ALLOWED = new Set([
   "wasi_snapshot_preview1.fd_close",
   "wasi_snapshot_preview1.fd_seek",
   "wasi_snapshot_preview1.proc_exit",
+  "env.emscripten_notify_memory_growth", // Emscripten builds only
 ]);
 const REQUIRED_EXPORTS = ["memory", "_initialize", "core_input", "core_output", "core_init",
   "core_start", "core_resume", "core_cancel", "core_sessions"];

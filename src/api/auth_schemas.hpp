@@ -19,11 +19,11 @@ inline const Schema kLoginSchema = {
 };
 
 inline const Schema kRefreshSchema = {
-    field("refreshToken").string().required().length(1, 512),
+    field("refreshToken").string().required().length(1, 4096),
 };
 
 inline const Schema kLogoutSchema = {
-    field("refreshToken").string().length(1, 512),
+    field("refreshToken").string().length(1, 4096),
 };
 
 }  // namespace ec

@@ -42,7 +42,7 @@ EffectResult Ctx::EffectAwaiter::await_resume() {
   return std::move(rs.front());
 }
 
-std::coroutine_handle<> Ctx::deliver(std::vector<EffectResult> results) {
+coro::coroutine_handle<> Ctx::deliver(std::vector<EffectResult> results) {
   results_ = std::move(results);
   return std::exchange(waiting_, {});
 }

@@ -8,13 +8,13 @@
 #include "core/envelope.hpp"
 #include "core/task.hpp"
 
-#include <coroutine>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+#include "core/coro.hpp"
 
 namespace ec {
 
@@ -56,7 +56,7 @@ class Ctx {
     Ctx& ctx;
     std::vector<Effect> effects;
     bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) noexcept {
+    void await_suspend(coro::coroutine_handle<> h) noexcept {
       ctx.pending_ = std::move(effects);
       ctx.waiting_ = h;
     }
@@ -65,7 +65,7 @@ class Ctx {
   struct EffectAwaiter {
     EffectsAwaiter inner;
     bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) noexcept { inner.await_suspend(h); }
+    void await_suspend(coro::coroutine_handle<> h) noexcept { inner.await_suspend(h); }
     EffectResult await_resume();
   };
   EffectAwaiter perform(Effect e);
@@ -75,7 +75,7 @@ class Ctx {
   bool has_pending() const { return !pending_.empty(); }
   std::vector<Effect> take_pending() { return std::move(pending_); }
   // Delivers results; returns the coroutine to resume, or null if none is waiting.
-  std::coroutine_handle<> deliver(std::vector<EffectResult> results);
+  coro::coroutine_handle<> deliver(std::vector<EffectResult> results);
   size_t expected_results() const { return expected_; }
   void note_expected(size_t n) { expected_ = n; }
 
@@ -93,7 +93,7 @@ class Ctx {
   size_t random_pos_ = 0;
   std::vector<Effect> pending_;
   std::vector<EffectResult> results_;
-  std::coroutine_handle<> waiting_;
+  coro::coroutine_handle<> waiting_;
   size_t expected_ = 0;
 };
 

@@ -90,13 +90,13 @@ std::string_view Runtime::resume(uint32_t id, std::string_view results) {
                                               "The host returned malformed effect results"));
   }
   s.ctx->advance_clock(now_ms);
-  std::coroutine_handle<> h = s.ctx->deliver(std::move(*decoded));
+  coro::coroutine_handle<> h = s.ctx->deliver(std::move(*decoded));
   return drive(id, s, h);
 }
 
 void Runtime::cancel(uint32_t id) { sessions_.erase(id); }
 
-std::string_view Runtime::drive(uint32_t id, Session& s, std::coroutine_handle<> h) {
+std::string_view Runtime::drive(uint32_t id, Session& s, coro::coroutine_handle<> h) {
   if (h) h.resume();
   if (s.task.done()) {
     Response r = s.task.take();

@@ -45,7 +45,7 @@ class Runtime {
     std::unique_ptr<Ctx> ctx;
     Task<Response> task;
   };
-  std::string_view drive(uint32_t id, Session& s, std::coroutine_handle<> h);
+  std::string_view drive(uint32_t id, Session& s, coro::coroutine_handle<> h);
   std::string_view respond(uint32_t id, const Response& r);
 
   EntryFn entry_;

@@ -3,10 +3,10 @@
 // resumed it (the Runtime), which is what lets a handler "await" I/O the JS shim performs.
 #pragma once
 
-#include <coroutine>
 #include <cstdlib>
 #include <optional>
 #include <utility>
+#include "core/coro.hpp"
 
 namespace ec {
 
@@ -15,15 +15,15 @@ class [[nodiscard]] Task {
  public:
   struct promise_type {
     std::optional<T> value;
-    std::coroutine_handle<> continuation;
+    coro::coroutine_handle<> continuation;
 
     Task get_return_object() { return Task{Handle::from_promise(*this)}; }
-    std::suspend_always initial_suspend() noexcept { return {}; }
+    coro::suspend_always initial_suspend() noexcept { return {}; }
     struct FinalAwaiter {
       bool await_ready() noexcept { return false; }
-      std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) noexcept {
-        std::coroutine_handle<> next = h.promise().continuation;
-        return next ? next : std::noop_coroutine();
+      coro::coroutine_handle<> await_suspend(coro::coroutine_handle<promise_type> h) noexcept {
+        coro::coroutine_handle<> next = h.promise().continuation;
+        return next ? next : coro::noop_coroutine();
       }
       void await_resume() noexcept {}
     };
@@ -32,7 +32,7 @@ class [[nodiscard]] Task {
     // Built with -fno-exceptions: nothing can be thrown, so reaching this is a bug.
     void unhandled_exception() noexcept { std::abort(); }
   };
-  using Handle = std::coroutine_handle<promise_type>;
+  using Handle = coro::coroutine_handle<promise_type>;
 
   Task() = default;
   explicit Task(Handle h) : h_(h) {}
@@ -50,7 +50,7 @@ class [[nodiscard]] Task {
 
   // Awaiting a task starts it and suspends the parent until it completes.
   bool await_ready() const noexcept { return false; }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) noexcept {
+  coro::coroutine_handle<> await_suspend(coro::coroutine_handle<> parent) noexcept {
     h_.promise().continuation = parent;
     return h_;
   }

@@ -130,6 +130,11 @@ Task<Result<Response>> HttpApp::dispatch(Ctx& ctx, Method method) const {
       co_return error_reply(body.error(), ctx.request_id, def.style);
     }
     call.body = std::move(body.value());
+    if (!call.body.is_object()) {
+      co_return error_reply(
+          api_error(400, "validation.body_not_object", "The request body must be a JSON object"),
+          ctx.request_id, def.style);
+    }
     if (def.schema != nullptr) {
       Status valid = validate(call.body, *def.schema);
       if (!valid.ok()) co_return error_reply(valid.error(), ctx.request_id, def.style);
@@ -177,7 +182,10 @@ Task<Result<json>> HttpApp::read_json_body(Ctx& ctx, const RouteDef& def) const 
 }
 
 void HttpApp::finish(Ctx& ctx, Method method, Response& r) const {
-  apply_cors(cfg_.cors, ctx.request().header("origin"), r);
+  // A preflight answer already carries its CORS headers; a second copy makes browsers refuse it.
+  if (r.header("access-control-allow-origin") == nullptr) {
+    apply_cors(cfg_.cors, ctx.request().header("origin"), r);
+  }
   r.set_header("x-request-id", ctx.request_id);
   if (r.header("cache-control") == nullptr) r.headers.emplace_back("cache-control", "no-store");
   if (method == Method::Head) r.body.clear();

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using ec::testing::FakeHost;
 using ec::testing::HttpResult;
 using ec::testing::json;
@@ -89,6 +91,9 @@ TEST_CASE("CORS: allowed origins, preflight, refusal") {
                               {"access-control-request-headers", "x-custom-thing"}});
   CHECK(pre.status == 204);
   CHECK(*pre.header("access-control-allow-origin") == "https://app.example");
+  CHECK(std::count_if(pre.headers.begin(), pre.headers.end(), [](const auto& kv) {
+          return kv.first == "access-control-allow-origin";
+        }) == 1);  // a second copy makes browsers refuse the preflight
   CHECK(pre.header("access-control-allow-methods")->find("PATCH") != std::string::npos);
   CHECK(pre.header("access-control-allow-headers")->find("x-custom-thing") != std::string::npos);
   CHECK(pre.header("access-control-allow-headers")->find("Idempotency-Key") != std::string::npos);
@@ -133,6 +138,7 @@ TEST_CASE("body limits, content types and malformed JSON are clear 4xx") {
                400, "http.invalid_json");
   expect_error(h.post("/api/v1/auth/login", json::array({1, 2})), 400,
                "validation.body_not_object");
+  expect_error(h.post("/api/v1/auth/guest", json::array()), 400, "validation.body_not_object");
   HttpResult types = h.post("/api/v1/auth/login", {{"username", 123}, {"password", nullptr}});
   expect_error(types, 400, "validation.failed");
   CHECK(types.body_json["error"]["fields"].size() == 2);

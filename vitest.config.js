@@ -1,0 +1,32 @@
+// Miniflare integration tests (tests/integration): the real Worker (js-shim + core.wasm) runs in
+// workerd with local D1/KV, driven through SELF.fetch. Build the core first (`bash scripts/build`).
+import { defineConfig } from "vitest/config";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("migrations");
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        remoteBindings: false,
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            // The core reads its env once per Wasm instance, so these are fixed for the suite.
+            EDGECHAT_TEST_HOOKS: "1",
+            ALLOWED_ORIGINS: "https://app.example,https://admin.example",
+          },
+        },
+      }),
+    ],
+    test: {
+      include: ["tests/integration/**/*.test.js"],
+      setupFiles: ["./tests/integration/apply-migrations.js"],
+      // The Worker logs one JSON access-log line per request; keep the output readable.
+      onConsoleLog: (log) => !log.includes('"msg":"request"'),
+      testTimeout: 20_000,
+      hookTimeout: 20_000,
+    },
+  };
+});
