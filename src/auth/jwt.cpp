@@ -1,5 +1,7 @@
 #include "auth/jwt.hpp"
 
+#include "core/ascii.hpp"
+
 #include <optional>
 
 #include "core/json.hpp"
@@ -22,17 +24,6 @@ ApiError invalid_claim(std::string_view claim, std::string_view problem) {
   std::string message = "token claim '";
   message.append(claim).append("' ").append(problem);
   return api_error(401, "auth.token_invalid_claims", std::move(message));
-}
-
-bool equals_ignore_ascii_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // Decodes one base64url segment into a JSON object.
@@ -105,7 +96,7 @@ Result<const VerifyKey*> select_key(const JwtParts& parts, const std::vector<Ver
   const std::string* alg = get_string(header, "alg");
   if (alg == nullptr) return malformed("token header 'alg' must be a string");
   // RFC 8725 §3.1: never accept an unsecured JWS, however the name is spelled.
-  if (equals_ignore_ascii_case(*alg, "none")) {
+  if (ascii_iequals(*alg, "none")) {
     return api_error(401, "auth.token_alg_none", "unsigned tokens are not accepted");
   }
   // RFC 7515 §4.1.11: we understand no extensions, so a token that marks any as critical must be
@@ -115,8 +106,7 @@ Result<const VerifyKey*> select_key(const JwtParts& parts, const std::vector<Ver
   // be accepted as an access token even if the same key signed it.
   if (find(header, "typ") != nullptr) {
     const std::string* typ = get_string(header, "typ");
-    if (typ == nullptr ||
-        !(equals_ignore_ascii_case(*typ, "JWT") || equals_ignore_ascii_case(*typ, "at+jwt"))) {
+    if (typ == nullptr || !(ascii_iequals(*typ, "JWT") || ascii_iequals(*typ, "at+jwt"))) {
       return malformed("token header 'typ' is not an access token type");
     }
   }

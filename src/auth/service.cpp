@@ -2,6 +2,7 @@
 
 #include "auth/password.hpp"
 #include "bindings/d1.hpp"
+#include "core/ascii.hpp"
 #include "crypto/encoding.hpp"
 
 namespace ec {
@@ -13,13 +14,6 @@ ApiError invalid_credentials() {
 }
 ApiError user_disabled() {
   return api_error(403, "auth.user_disabled", "This account has been disabled");
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
 }
 
 Task<std::string> new_id(Ctx& ctx, std::string_view prefix) {
@@ -114,7 +108,7 @@ json auth_session_json(const AuthSession& s) {
 
 Task<Result<AuthSession>> register_user(Ctx& ctx, std::string username, std::string password,
                                         std::string email) {
-  username = lower(std::move(username));
+  username = ascii_lower(std::move(username));
   Result<json> existing = co_await d1_first(
       ctx, Stmt{"SELECT id FROM users WHERE username = ?1", json::array({username})});
   if (!existing.ok()) co_return existing.take_error();
@@ -141,7 +135,7 @@ Task<Result<AuthSession>> create_guest(Ctx& ctx) {
 }
 
 Task<Result<AuthSession>> login(Ctx& ctx, std::string username, std::string password) {
-  username = lower(std::move(username));
+  username = ascii_lower(std::move(username));
   Result<json> row = co_await d1_first(ctx, Stmt{"SELECT " + std::string(kUserColumns) +
                                                      ", u.password_hash FROM users u "
                                                      "WHERE u.username = ?1",
@@ -268,7 +262,7 @@ std::optional<std::string> bearer_token(const std::string* authorization) {
   if (authorization == nullptr) return std::nullopt;
   std::string_view v = *authorization;
   if (v.size() < 8) return std::nullopt;
-  std::string scheme = lower(std::string(v.substr(0, 7)));
+  std::string scheme = ascii_lower(std::string(v.substr(0, 7)));
   if (scheme != "bearer ") return std::nullopt;
   v.remove_prefix(7);
   while (!v.empty() && v.front() == ' ') v.remove_prefix(1);

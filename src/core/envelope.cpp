@@ -1,5 +1,6 @@
 #include "core/envelope.hpp"
 
+#include "core/ascii.hpp"
 #include "core/frame.hpp"
 
 namespace ec {
@@ -8,16 +9,6 @@ namespace {
 constexpr uint32_t kEnvelopeVersion = 1;
 constexpr uint32_t kMaxHeaders = 256;
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 }  // namespace
 
 const std::string* Envelope::header(std::string_view lower_name) const {
@@ -59,7 +50,7 @@ std::optional<Envelope> decode_envelope(std::string_view frame) {
 
 void Response::set_header(std::string name, std::string value) {
   for (auto& [k, v] : headers) {
-    if (iequals(k, name)) {
+    if (ascii_iequals(k, name)) {
       v = std::move(value);
       return;
     }
@@ -69,7 +60,7 @@ void Response::set_header(std::string name, std::string value) {
 
 const std::string* Response::header(std::string_view lower_name) const {
   for (const auto& [k, v] : headers) {
-    if (iequals(k, lower_name)) return &v;
+    if (ascii_iequals(k, lower_name)) return &v;
   }
   return nullptr;
 }

@@ -1,5 +1,6 @@
 #include "http/pipeline.hpp"
 
+#include "core/ascii.hpp"
 #include "http/access_log.hpp"
 #include "http/request_id.hpp"
 #include "http/url.hpp"
@@ -31,8 +32,7 @@ bool is_json_content_type(std::string_view ct) {
   size_t semi = ct.find(';');
   std::string_view mt = ct.substr(0, semi);
   while (!mt.empty() && mt.back() == ' ') mt.remove_suffix(1);
-  std::string lower;
-  for (char c : mt) lower.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
+  std::string lower = ascii_lower(std::string(mt));
   if (lower == "application/json") return true;
   return lower.rfind("application/", 0) == 0 && lower.size() > 5 &&
          lower.compare(lower.size() - 5, 5, "+json") == 0;
