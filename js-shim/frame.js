@@ -76,8 +76,8 @@ export function writeResults(w, now, results) {
   }
 }
 
-// Reads an output frame from a view of Wasm memory. Effect payloads stay as bytes views until an
-// effect decodes them; response bodies are copied out (memory may grow and move).
+// Reads an output frame from a view of Wasm memory. Strings are decoded at once and the response
+// body is copied out: the memory may grow and move with the next core call.
 export function readFrame(bytes) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 0;
