@@ -19,6 +19,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Core } from "../js-shim/core.js";
 import { FRAME_EFFECTS } from "../js-shim/frame.js";
+import { ENVELOPE_RANDOM_BYTES, freshRandom } from "../js-shim/request.js";
 import { makeFixture, verifyRs256 } from "./lib/fixture.mjs";
 
 const now = () => performance.now();
@@ -78,7 +79,7 @@ export function benchInstantiate(module, env, runs = 200) {
   };
 }
 
-// The Worker's request as the core sees it (worker.js headerList of a typical autocannon/curl GET).
+// A typical autocannon/curl GET; worker.js passes it through Core.pickHeaders like the bench does.
 function meHeaders(token) {
   return [
     ["accept", "*/*"],
@@ -126,9 +127,10 @@ class Host {
 // One /me request; returns {us: time inside core calls, trips, ops, out}.
 function meRequest(core, host, token, nowMs, headers) {
   const random = crypto.getRandomValues(new Uint8Array(128));
+  const picked = core.pickHeaders(new Headers(headers));
   const ops = [];
   let t0 = now();
-  let out = core.start(nowMs, random, "GET", "/api/v1/auth/me", "", headers);
+  let out = core.start(nowMs, random, "GET", "/api/v1/auth/me", "", picked);
   let t = now() - t0;
   let trips = 1;
   while (out.kind === FRAME_EFFECTS) {
@@ -168,6 +170,7 @@ export function benchMe(module, fx, { coldRuns = 1000, warmMs = 2500, batch = 20
   const nowMs = fx.nowMs;
   const [token, ...fresh] = fx.tokens;
   const headers = meHeaders(token);
+  const requestHeaders = new Headers(headers);
 
   // cold-instance: first /me after core_init on this instance.
   const coldInst = [];
@@ -200,8 +203,8 @@ export function benchMe(module, fx, { coldRuns = 1000, warmMs = 2500, batch = 20
   // What worker.js handle() does per request, minus I/O: fresh envelope randomness, start, answer
   // the one d1.first from memory, resume.
   const warmMe = () => {
-    let out = core.start(nowMs, crypto.getRandomValues(new Uint8Array(128)), "GET",
-      "/api/v1/auth/me", "", headers);
+    let out = core.start(nowMs, freshRandom(ENVELOPE_RANDOM_BYTES), "GET",
+      "/api/v1/auth/me", "", core.pickHeaders(requestHeaders));
     while (out.kind === FRAME_EFFECTS) {
       if (out.effects.length !== 1 || out.effects[0].op !== "d1.first") {
         throw new Error(`warm request yielded ${out.effects.map((e) => e.op)}`);
@@ -221,10 +224,11 @@ export function benchMe(module, fx, { coldRuns = 1000, warmMs = 2500, batch = 20
 
   // GET /health: one core call, no effect.
   const healthHeaders = headers.filter(([k]) => k !== "authorization");
+  const healthRequestHeaders = new Headers(healthHeaders);
   let healthOut = null;
   const warmHealth = () => {
-    healthOut = core.start(nowMs, crypto.getRandomValues(new Uint8Array(128)), "GET", "/health", "",
-      healthHeaders);
+    healthOut = core.start(nowMs, freshRandom(ENVELOPE_RANDOM_BYTES), "GET", "/health", "",
+      core.pickHeaders(healthRequestHeaders));
   };
   const health = timedLoop(warmHealth, Math.max(500, warmMs / 3), batch);
   if (healthOut.kind === FRAME_EFFECTS || healthOut.status !== 200) throw new Error("/health did not answer 200");

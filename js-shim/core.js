@@ -65,6 +65,20 @@ export class Core {
       return this.x.core_init(bytes.byteLength);
     });
     if (rc !== 0) throw new Error(`core_init failed (${rc}): check the Worker's env`);
+    // Only these request headers go into envelopes: the core says which it reads.
+    const len = this.x.core_request_headers();
+    this.headerNames = new TextDecoder()
+      .decode(new Uint8Array(this.x.memory.buffer, this.x.core_output(), len)).split("\n");
+  }
+
+  // [name, value] pairs of the request headers the core reads.
+  pickHeaders(headers) {
+    const list = [];
+    for (const name of this.headerNames) {
+      const v = headers.get(name);
+      if (v !== null) list.push([name, v]);
+    }
+    return list;
   }
 
   input(n) {

@@ -76,6 +76,19 @@ export function writeResults(w, now, results) {
   }
 }
 
+// Short ASCII strings (header names and values, log fields) are built directly: a TextDecoder
+// call costs more than the copy for them.
+function decodeString(u8) {
+  if (u8.length > 64) return decoder.decode(u8);
+  let s = "";
+  for (let i = 0; i < u8.length; i++) {
+    const c = u8[i];
+    if (c > 0x7f) return decoder.decode(u8);
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
 // Reads an output frame from a view of Wasm memory. Strings are decoded at once and the response
 // body is copied out: the memory may grow and move with the next core call.
 export function readFrame(bytes) {
@@ -83,7 +96,7 @@ export function readFrame(bytes) {
   let pos = 0;
   const u32 = () => { const v = view.getUint32(pos, true); pos += 4; return v; };
   const slice = () => { const n = u32(); const s = bytes.subarray(pos, pos + n); pos += n; return s; };
-  const str = () => decoder.decode(slice());
+  const str = () => decodeString(slice());
   const kind = bytes[pos++];
   const session = u32();
   if (kind === FRAME_EFFECTS) {

@@ -4,18 +4,8 @@ import wasmModule from "./core.wasm";
 import { getCore, CoreTrap } from "./core.js";
 import { performEffect } from "./effects.js";
 import { FRAME_EFFECTS } from "./frame.js";
+import { ENVELOPE_RANDOM_BYTES, freshRandom, splitUrl } from "./request.js";
 
-// Random bytes per envelope: enough for a request id, ids, salt and tokens without a round trip.
-const ENVELOPE_RANDOM_BYTES = 128;
-
-function headerList(headers) {
-  const list = [];
-  for (const [k, v] of headers) list.push([k, v]);
-  return list;
-}
-
-// The core generates request ids, but it is gone: keep the client's if sane, else make one the
-// same shape (32 hex chars) so the failure can still be traced.
 function trapResponse(request) {
   const id = request.headers.get("x-request-id");
   const requestId = id && /^[A-Za-z0-9._:-]{1,128}$/.test(id) ? id
@@ -40,12 +30,11 @@ function toResponse(out, method) {
 }
 
 export async function handle(request, env, core) {
-  const url = new URL(request.url);
+  const [path, query] = splitUrl(request.url);
   let session = 0;
   try {
-    let out = core.start(
-      Date.now(), crypto.getRandomValues(new Uint8Array(ENVELOPE_RANDOM_BYTES)), request.method,
-      url.pathname, url.search.slice(1), headerList(request.headers));
+    let out = core.start(Date.now(), freshRandom(ENVELOPE_RANDOM_BYTES), request.method, path,
+      query, core.pickHeaders(request.headers));
     while (out.kind === FRAME_EFFECTS) {
       session = out.session;
       const results = await Promise.all(out.effects.map((e) => performEffect(e, request, env)));

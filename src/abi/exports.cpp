@@ -49,6 +49,12 @@ EC_EXPORT(core_init) uint32_t core_init(uint32_t len) {
   return ec::app_init(runtime().env()) ? 0 : 2;
 }
 
+// The request headers the core reads, newline-separated, in the output buffer; returns the length.
+EC_EXPORT(core_request_headers) uint32_t core_request_headers() {
+  static const std::string names = ec::request_header_names();
+  return emit(names);
+}
+
 EC_EXPORT(core_start) uint32_t core_start(uint32_t len) { return emit(runtime().start(in(len))); }
 
 EC_EXPORT(core_resume) uint32_t core_resume(uint32_t session, uint32_t len) {

@@ -32,6 +32,15 @@ bool app_init(const Env& env) {
   return true;
 }
 
+std::string request_header_names() {
+  std::string out;
+  for (std::string_view name : kRequestHeaders) {
+    if (!out.empty()) out.push_back('\n');
+    out.append(name);
+  }
+  return out;
+}
+
 Task<Response> handle_request(Ctx& ctx) {
   if (!app_slot()) {
     // core_init was never called (a shim bug): fail closed with the usual error shape.

@@ -9,5 +9,7 @@ namespace ec {
 // Builds the route table and reads settings; false if the route table is inconsistent.
 bool app_init(const Env& env);
 Task<Response> handle_request(Ctx& ctx);
+// The request headers the shim should send, newline-separated (see kRequestHeaders).
+std::string request_header_names();
 
 }  // namespace ec

@@ -9,6 +9,20 @@ namespace ec {
 
 namespace {
 
+// Built once: these run on every login, refresh and authenticated request.
+const std::string kLoginSql =
+    "SELECT " + std::string(kUserColumns) + ", u.password_hash FROM users u WHERE u.username = ?1";
+const std::string kRefreshLookupSql =
+    "SELECT r.session_id, r.used_at, s.revoked_at AS session_revoked_at, s.expires_at AS "
+    "session_expires_at, " +
+    std::string(kUserColumns) +
+    " FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id JOIN users u ON u.id = "
+    "r.user_id WHERE r.token_hash = ?1";
+const std::string kAuthenticateSql =
+    "SELECT " + std::string(kUserColumns) +
+    ", s.revoked_at AS session_revoked_at, s.id AS session_id FROM users u LEFT JOIN sessions s "
+    "ON s.id = ?2 AND s.user_id = u.id WHERE u.id = ?1";
+
 ApiError invalid_credentials() {
   return api_error(401, "auth.invalid_credentials", "Invalid username or password");
 }
@@ -136,10 +150,7 @@ Task<Result<AuthSession>> create_guest(Ctx& ctx) {
 
 Task<Result<AuthSession>> login(Ctx& ctx, std::string username, std::string password) {
   username = ascii_lower(std::move(username));
-  Result<json> row = co_await d1_first(ctx, Stmt{"SELECT " + std::string(kUserColumns) +
-                                                     ", u.password_hash FROM users u "
-                                                     "WHERE u.username = ?1",
-                                                 json::array({username})});
+  Result<json> row = co_await d1_first(ctx, Stmt{kLoginSql, json::array({username})});
   if (!row.ok()) co_return row.take_error();
   std::string stored = row->is_null() ? "" : string_or(row.value(), "password_hash", "");
   // Runs the full PBKDF2 whether or not the user exists (no enumeration by timing).
@@ -169,13 +180,7 @@ Task<Result<AuthSession>> login(Ctx& ctx, std::string username, std::string pass
 Task<Result<AuthSession>> refresh_session(Ctx& ctx, std::string refresh_token) {
   AuthState& st = auth_state();
   std::string old_hash = refresh_token_hash(refresh_token);
-  Result<json> row = co_await d1_first(
-      ctx, Stmt{"SELECT r.session_id, r.used_at, s.revoked_at AS session_revoked_at, "
-                "s.expires_at AS session_expires_at, " +
-                    std::string(kUserColumns) +
-                    " FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id "
-                    "JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?1",
-                json::array({old_hash})});
+  Result<json> row = co_await d1_first(ctx, Stmt{kRefreshLookupSql, json::array({old_hash})});
   if (!row.ok()) co_return row.take_error();
   if (row->is_null()) {
     co_return api_error(401, "auth.refresh_invalid", "The refresh token is not valid");
@@ -279,12 +284,8 @@ Task<Result<User>> authenticate(Ctx& ctx) {
   }
   Result<AccessClaims> claims = co_await st.verifier.verify(ctx, st.cfg, st.ring, *token);
   if (!claims.ok()) co_return claims.take_error();
-  Result<json> row = co_await d1_first(
-      ctx, Stmt{"SELECT " + std::string(kUserColumns) +
-                    ", s.revoked_at AS session_revoked_at, "
-                    "s.id AS session_id FROM users u LEFT JOIN sessions s ON s.id = ?2 AND "
-                    "s.user_id = u.id WHERE u.id = ?1",
-                json::array({claims->sub, claims->sid})});
+  Result<json> row =
+      co_await d1_first(ctx, Stmt{kAuthenticateSql, json::array({claims->sub, claims->sid})});
   if (!row.ok()) co_return row.take_error();
   std::optional<User> u = row->is_null() ? std::nullopt : user_from_row(row.value());
   if (!u) co_return api_error(401, "auth.user_not_found", "The token's user no longer exists");

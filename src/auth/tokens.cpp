@@ -46,8 +46,7 @@ Task<Result<AccessClaims>> AccessTokenVerifier::verify(Ctx& ctx, const AuthConfi
   if (token.size() > kMaxJwtBytes) {
     co_return api_error(401, "auth.token_malformed", "The access token is malformed");
   }
-  std::string cache_key = digest_bytes(sha256(token));
-  if (auto it = cache_.find(cache_key); it != cache_.end()) {
+  if (auto it = cache_.find(token); it != cache_.end()) {
     if (ring.still_trusted(it->second.kid, ctx.now_ms())) {
       const AccessClaims& c = it->second.claims;
       if (ctx.now_s() > c.exp + cfg.leeway_s) {
@@ -79,7 +78,7 @@ Task<Result<AccessClaims>> AccessTokenVerifier::verify(Ctx& ctx, const AuthConfi
   Result<AccessClaims> claims = check_claims(parts->payload, rules_for(ctx, cfg));
   if (!claims.ok()) co_return claims.take_error();
   if (cache_.size() >= kMaxEntries) cache_.clear();  // crude but bounded; refills in one TTL
-  cache_.emplace(std::move(cache_key), Entry{claims.value(), kid});
+  cache_.emplace(std::move(token), Entry{claims.value(), kid});
   co_return std::move(claims.value());
 }
 

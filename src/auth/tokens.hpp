@@ -26,8 +26,9 @@ struct IssuedTokens {
 // Hex SHA-256 of a refresh token: the only form stored.
 std::string refresh_token_hash(std::string_view token);
 
-// Verification results are cached per instance by the token's SHA-256 (identical bytes verify
-// identically), bounded in size; a hit still re-checks expiry and that its key is still trusted.
+// Verification results are cached per instance, keyed by the token's exact bytes (identical bytes
+// verify identically; keying by a digest cost more than the lookup), bounded at 4096 entries
+// (≤ 8 KiB each); a hit still re-checks expiry and that its key is still trusted.
 class AccessTokenVerifier {
  public:
   Task<Result<AccessClaims>> verify(Ctx& ctx, const AuthConfig& cfg, KeyRing& ring,

@@ -4,7 +4,22 @@ namespace ec {
 
 namespace {
 
-json stmt_json(const Stmt& s) { return {{"sql", s.sql}, {"params", s.params}}; }
+// {"sql":…,"params":[…]} written directly: every D1 call makes one, and building a json object
+// around the SQL text only to escape it again was the largest cost of a cached-token request.
+void append_stmt(std::string& out, const Stmt& s) {
+  out.append("{\"sql\":");
+  append_json_string(out, s.sql);
+  out.append(",\"params\":");
+  out.append(dump_json(s.params));
+  out.push_back('}');
+}
+
+Effect stmt_effect(std::string op, const Stmt& s) {
+  Effect e{std::move(op), {}};
+  e.payload.reserve(s.sql.size() + 64);
+  append_stmt(e.payload, s);
+  return e;
+}
 
 ApiError storage_error(const EffectResult& r) {
   if (r.error == EffectError::kConflict) {
@@ -27,28 +42,32 @@ std::vector<json> rows_of(const json& v) {
 bool is_conflict(const ApiError& e) { return e.code == "storage.conflict"; }
 
 Task<Result<json>> d1_first(Ctx& ctx, Stmt s) {
-  EffectResult r = co_await ctx.perform(make_effect("d1.first", stmt_json(s)));
+  EffectResult r = co_await ctx.perform(stmt_effect("d1.first", s));
   if (!r.ok()) co_return storage_error(r);
   co_return r.as_json();
 }
 
 Task<Result<std::vector<json>>> d1_all(Ctx& ctx, Stmt s) {
-  EffectResult r = co_await ctx.perform(make_effect("d1.all", stmt_json(s)));
+  EffectResult r = co_await ctx.perform(stmt_effect("d1.all", s));
   if (!r.ok()) co_return storage_error(r);
   co_return rows_of(r.as_json());
 }
 
 Task<Result<RunMeta>> d1_run(Ctx& ctx, Stmt s) {
-  EffectResult r = co_await ctx.perform(make_effect("d1.run", stmt_json(s)));
+  EffectResult r = co_await ctx.perform(stmt_effect("d1.run", s));
   if (!r.ok()) co_return storage_error(r);
   json v = r.as_json();
   co_return RunMeta{get_int(v, "changes").value_or(0), get_int(v, "lastRowId").value_or(0)};
 }
 
 Task<Result<std::vector<BatchItem>>> d1_batch(Ctx& ctx, std::vector<Stmt> stmts) {
-  json list = json::array();
-  for (const Stmt& s : stmts) list.push_back(stmt_json(s));
-  EffectResult r = co_await ctx.perform(make_effect("d1.batch", {{"statements", list}}));
+  Effect batch{"d1.batch", "{\"statements\":["};
+  for (size_t i = 0; i < stmts.size(); ++i) {
+    if (i > 0) batch.payload.push_back(',');
+    append_stmt(batch.payload, stmts[i]);
+  }
+  batch.payload.append("]}");
+  EffectResult r = co_await ctx.perform(std::move(batch));
   if (!r.ok()) co_return storage_error(r);
   json v = r.as_json();
   std::vector<BatchItem> out;

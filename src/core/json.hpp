@@ -27,6 +27,10 @@ std::optional<bool> get_bool(const json& obj, std::string_view key);
 const json* get_object(const json& obj, std::string_view key);
 const json* get_array(const json& obj, std::string_view key);
 
+// Appends s as a JSON string literal (quotes included), escaping as RFC 8259 requires. For hot
+// paths (the access log) where building a json value just to dump it would dominate.
+void append_json_string(std::string& out, std::string_view s);
+
 // Convenience: string at key or a fallback.
 std::string string_or(const json& obj, std::string_view key, std::string_view fallback);
 

@@ -54,6 +54,29 @@ struct RouteDef {
   ErrorStyle style = ErrorStyle::kCanonical;
 };
 
+// Request headers the core reads, and so the only ones the shim puts in the envelope (lower-case).
+// A header not listed here is invisible to the core: add it when a route starts reading it.
+inline constexpr std::string_view kRequestHeaders[] = {
+    "authorization",
+    "content-type",
+    "content-length",
+    "origin",
+    "x-request-id",
+    "access-control-request-method",
+    "access-control-request-headers",
+    "cookie",
+    "idempotency-key",
+    "last-event-id",
+    "range",
+    "if-none-match",
+    "cf-connecting-ip",
+    "x-forwarded-for",
+    "user-agent",
+    "x-user-email",
+    "x-admin-key",
+    "x-admin-token",
+};
+
 struct HttpConfig {
   CorsPolicy cors;
   size_t body_limit = 1 << 20;  // BODY_LIMIT_BYTES, default 1 MiB

@@ -11,4 +11,5 @@ uint32_t core_start(uint32_t len);
 uint32_t core_resume(uint32_t session, uint32_t len);
 void core_cancel(uint32_t session);
 uint32_t core_sessions();
+uint32_t core_request_headers();
 }
