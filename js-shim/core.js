@@ -67,17 +67,15 @@ export class Core {
     if (rc !== 0) throw new Error(`core_init failed (${rc}): check the Worker's env`);
     // Only these request headers go into envelopes: the core says which it reads.
     const len = this.x.core_request_headers();
-    this.headerNames = new TextDecoder()
-      .decode(new Uint8Array(this.x.memory.buffer, this.x.core_output(), len)).split("\n");
+    this.headerNames = new Set(new TextDecoder()
+      .decode(new Uint8Array(this.x.memory.buffer, this.x.core_output(), len)).split("\n"));
   }
 
-  // [name, value] pairs of the request headers the core reads.
+  // [name, value] pairs of the request headers the core reads. One pass over the headers (names
+  // arrive lower-cased) is an order of magnitude cheaper than a get() per wanted name.
   pickHeaders(headers) {
     const list = [];
-    for (const name of this.headerNames) {
-      const v = headers.get(name);
-      if (v !== null) list.push([name, v]);
-    }
+    for (const entry of headers) if (this.headerNames.has(entry[0])) list.push(entry);
     return list;
   }
 
