@@ -6,10 +6,13 @@ import { performEffect } from "./effects.js";
 import { FRAME_EFFECTS } from "./frame.js";
 import { ENVELOPE_RANDOM_BYTES, freshRandom, splitUrl } from "./request.js";
 
-function trapResponse(request) {
+function trapRequestId(request) {
   const id = request.headers.get("x-request-id");
-  const requestId = id && /^[A-Za-z0-9._:-]{1,128}$/.test(id) ? id
+  return id && /^[A-Za-z0-9._:-]{1,128}$/.test(id) ? id
     : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function trapResponse(requestId) {
   const body = JSON.stringify({
     error: { code: "runtime.trap", message: "Internal error; the request was not completed" },
     requestId,
@@ -41,6 +44,7 @@ export async function handle(request, env, core) {
       if (request.signal?.aborted) {
         // The client went away: drop the request's coroutines; nobody is listening for the answer.
         core.cancel(session);
+        console.log(JSON.stringify({ level: "info", msg: "request cancelled by client", session }));
         return new Response(null, { status: 499 });
       }
       out = core.resume(session, Date.now(), results);
@@ -49,10 +53,12 @@ export async function handle(request, env, core) {
     return toResponse(out, request.method);
   } catch (e) {
     if (!(e instanceof CoreTrap)) throw e;
+    const requestId = trapRequestId(request);
     console.error(JSON.stringify({
-      level: "error", msg: "core trapped; instance reset", session, error: String(e.cause?.message ?? e.cause),
+      level: "error", msg: "core trapped; instance reset", requestId, session,
+      error: String(e.cause?.message ?? e.cause),
     }));
-    return trapResponse(request);
+    return trapResponse(requestId);
   }
 }
 
