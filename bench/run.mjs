@@ -20,6 +20,7 @@ import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
+import { compareInIsolate } from "./isolate.mjs";
 import { makeFixture } from "./lib/fixture.mjs";
 import { benchInstantiate, benchMe, median, percentile } from "./wasm-core.mjs";
 
@@ -475,6 +476,11 @@ function table() {
     add(`GET ${route} p50 / p99 ms E`, `${f(o.edgechat.p50Ms, 2)} / ${f(o.edgechat.p99Ms, 2)}`);
     add(`GET ${route} p50 / p99 ms R`, `${f(o.reference.p50Ms, 2)} / ${f(o.reference.p99Ms, 2)}`);
     add(`GET ${route} ratio E/R`, f(o.ratio, 2), `≥ ${TARGETS.ratio}`, o.ratio >= TARGETS.ratio ? "met" : "MISSED");
+    const iso = results.isolate?.[route];
+    if (iso) {
+      add(`GET ${route} in-isolate µs/req E / R`, `${f(iso.edgechatUs, 1)} / ${f(iso.referenceUs, 1)}`);
+      add(`GET ${route} in-isolate ratio E/R`, f(iso.ratio, 2), `≥ ${TARGETS.ratio}`, iso.ratio >= TARGETS.ratio ? "met" : "MISSED");
+    }
   }
   if (load.error) add("load test", `n/a: ${load.error}`);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => String(r[i]).length), 6));
@@ -493,6 +499,21 @@ async function main() {
   } catch (e) {
     results.load = { ...(results.load ?? {}), error: String(e?.message ?? e) };
     console.log(`  load test failed: ${e?.message ?? e}`);
+  }
+  section("5. Per-request cost inside one workerd isolate, edgechat vs reference (same D1, no load generator)");
+  try {
+    const { workerOptions: wo } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
+    results.isolate = await compareInIsolate({
+      root: ROOT, fixture: makeFixture({ tokens: 1 }), outdir: path.join(BENCH, ".state", "isolate"),
+      n: QUICK ? 500 : 2000, rounds: QUICK ? 1 : 4, compatibilityFlags: wo.compatibilityFlags,
+    });
+    for (const [route, o] of Object.entries(results.isolate)) {
+      console.log(`  GET ${route.padEnd(16)} edgechat ${f(o.edgechatUs, 1)} µs/req, reference ${f(o.referenceUs, 1)} µs/req:` +
+        ` throughput ratio ${f(o.ratio, 2)} (target ≥ ${TARGETS.ratio}: ${o.ratio >= TARGETS.ratio ? "met" : "MISSED"})`);
+    }
+  } catch (e) {
+    results.isolate = { error: String(e?.message ?? e) };
+    console.log(`  not measured: ${e?.message ?? e}`);
   }
   table();
   const out = path.join(BENCH, "results");
