@@ -11,13 +11,6 @@ namespace ec {
 
 namespace {
 
-const std::string* find_param(const Params& ps, std::string_view name) {
-  for (const auto& [k, v] : ps) {
-    if (k == name) return &v;
-  }
-  return nullptr;
-}
-
 std::string allow_header(const std::vector<Method>& methods) {
   std::string out;
   for (Method m : methods) {
@@ -48,9 +41,12 @@ std::optional<uint64_t> parse_content_length(const std::string* v) {
 
 }  // namespace
 
-const std::string* Call::param(std::string_view name) const { return find_param(params, name); }
+// Path params and query pairs have the same shape, so url.hpp's lookup serves both.
+const std::string* Call::param(std::string_view name) const {
+  return ec::query_param(params, name);
+}
 const std::string* Call::query_param(std::string_view name) const {
-  return find_param(query, name);
+  return ec::query_param(query, name);
 }
 
 bool HttpApp::add(const RouteDef& def) {
