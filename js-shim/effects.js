@@ -98,6 +98,14 @@ async function run(op, args, request, env) {
       return json(out.map((r) => ({ results: r.results ?? [], changes: r.meta?.changes ?? 0 })));
     }
 
+    case "zlib.inflate": {
+      // {data: base64url of zlib-wrapped deflate bytes (PDF FlateDecode), max}. Inflated with the
+      // platform's DecompressionStream, bounded by the core's limit so a zip bomb stops early.
+      const max = Number(args.max);
+      const stream = new Blob([b64urlToBytes(args.data)]).stream().pipeThrough(new DecompressionStream("deflate"));
+      return raw(await readBody({ body: stream }, max));
+    }
+
     case "kv.get":
       return json(await binding(env, "KV").get(args.key));
     case "kv.put":
