@@ -79,6 +79,22 @@ describe("crypto.*", () => {
   });
 });
 
+describe("zlib.inflate", () => {
+  const deflate = async (bytes) =>
+    new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream("deflate"))).arrayBuffer());
+  const b64url = (u8) => btoa(String.fromCharCode(...u8)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+  it("inflates zlib data, refuses output past max, and reports corrupt input", async () => {
+    const text = "BT /F1 12 Tf (Hello PDF) Tj ET\n".repeat(200);
+    const packed = await deflate(new TextEncoder().encode(text));
+    const out = data(await run("zlib.inflate", { data: b64url(packed), max: 1 << 20 }));
+    expect(new TextDecoder().decode(out)).toBe(text);
+    expect(await run("zlib.inflate", { data: b64url(packed), max: 100 })).toMatchObject({ ok: false, code: "too_large" });
+    expect(await run("zlib.inflate", { data: b64url(new Uint8Array([1, 2, 3, 4, 5])), max: 1000 }))
+      .toMatchObject({ ok: false });
+  });
+});
+
 describe("the rest", () => {
   it("body.read returns the body, and too_large past the limit", async () => {
     const small = await run("body.read", { max: 10 }, new Request("http://x/", { method: "POST", body: "hello" }));
