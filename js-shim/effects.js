@@ -77,6 +77,36 @@ async function readBody(request, max) {
   return out;
 }
 
+function r2Options(args) {
+  return {
+    httpMetadata: args.contentType ? { contentType: args.contentType } : undefined,
+    customMetadata: args.customMetadata ?? undefined,
+  };
+}
+
+// Streams the request body into R2. With a Content-Length within `max`, R2 gets a fixed-length
+// stream (it needs the length up front); without one, the body is read up to `max` first.
+async function putRequestBody(bucket, request, args) {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  let body;
+  if (Number.isFinite(declared) && request.body) {
+    if (declared > args.max) throw new EffectError("too_large", `body exceeds ${args.max} bytes`);
+    const fixed = new FixedLengthStream(declared);
+    request.body.pipeTo(fixed.writable).catch(() => {});
+    body = fixed.readable;
+  } else {
+    body = await readBody(request, args.max);
+  }
+  let obj;
+  try {
+    obj = await bucket.put(args.key, body, r2Options(args));
+  } catch (e) {
+    // A body shorter or longer than its Content-Length ends the fixed-length stream in error.
+    throw new EffectError("invalid", `upload did not match its Content-Length: ${e?.message ?? e}`);
+  }
+  return { key: obj.key, size: obj.size, etag: obj.etag };
+}
+
 async function run(op, args, request, env) {
   switch (op) {
     case "random":
@@ -104,6 +134,38 @@ async function run(op, args, request, env) {
       const max = Number(args.max);
       const stream = new Blob([b64urlToBytes(args.data)]).stream().pipeThrough(new DecompressionStream("deflate"));
       return raw(await readBody({ body: stream }, max));
+    }
+
+    // R2 (binding BUCKET). Small objects travel through the core as base64url; uploads stream
+    // from the request body straight into R2 (r2.put_body), so big files never enter Wasm memory.
+    case "r2.put": {
+      const obj = await binding(env, "BUCKET").put(args.key, b64urlToBytes(args.data), r2Options(args));
+      return json({ key: obj.key, size: obj.size, etag: obj.etag });
+    }
+    case "r2.put_body":
+      return json(await putRequestBody(binding(env, "BUCKET"), request, args));
+    case "r2.get": {
+      const obj = await binding(env, "BUCKET").get(args.key, args.range ? { range: args.range } : undefined);
+      if (!obj) throw new EffectError("not_found", "no such object");
+      if (obj.size > args.max && !args.range) throw new EffectError("too_large", `object exceeds ${args.max} bytes`);
+      return raw(new Uint8Array(await obj.arrayBuffer()));
+    }
+    case "r2.head": {
+      const obj = await binding(env, "BUCKET").head(args.key);
+      return json(obj && {
+        key: obj.key, size: obj.size, etag: obj.etag, uploaded: obj.uploaded.getTime(),
+        contentType: obj.httpMetadata?.contentType ?? null, customMetadata: obj.customMetadata ?? {},
+      });
+    }
+    case "r2.delete":
+      await binding(env, "BUCKET").delete(args.keys);
+      return json(true);
+    case "r2.list": {
+      const page = await binding(env, "BUCKET").list({ prefix: args.prefix, cursor: args.cursor, limit: args.limit });
+      return json({
+        objects: page.objects.map((o) => ({ key: o.key, size: o.size, uploaded: o.uploaded.getTime() })),
+        cursor: page.truncated ? page.cursor : null,
+      });
     }
 
     case "kv.get":

@@ -79,6 +79,38 @@ describe("crypto.*", () => {
   });
 });
 
+describe("r2.*", () => {
+  const enc = (text) => btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+  it("puts, heads, gets (whole and ranged), lists and deletes", async () => {
+    const put = data(await run("r2.put", { key: "u1/d1/a.txt", data: enc("hello r2"), contentType: "text/plain",
+      customMetadata: { uploader: "u1" } }));
+    expect(put).toMatchObject({ key: "u1/d1/a.txt", size: 8 });
+    const head = data(await run("r2.head", { key: "u1/d1/a.txt" }));
+    expect(head).toMatchObject({ size: 8, contentType: "text/plain", customMetadata: { uploader: "u1" } });
+    expect(new TextDecoder().decode(data(await run("r2.get", { key: "u1/d1/a.txt", max: 100 })))).toBe("hello r2");
+    const part = data(await run("r2.get", { key: "u1/d1/a.txt", max: 100, range: { offset: 6, length: 2 } }));
+    expect(new TextDecoder().decode(part)).toBe("r2");
+    expect(await run("r2.get", { key: "u1/d1/a.txt", max: 4 })).toMatchObject({ ok: false, code: "too_large" });
+    expect(data(await run("r2.list", { prefix: "u1/" })).objects.map((o) => o.key)).toEqual(["u1/d1/a.txt"]);
+    expect(data(await run("r2.delete", { keys: ["u1/d1/a.txt"] }))).toBe(true);
+    expect(data(await run("r2.head", { key: "u1/d1/a.txt" }))).toBe(null);
+    expect(await run("r2.get", { key: "u1/d1/a.txt", max: 100 })).toMatchObject({ ok: false, code: "not_found" });
+  });
+
+  it("streams a request body into R2, refusing one past max", async () => {
+    const body = "x".repeat(5000);
+    const req = () => new Request("http://x/", { method: "PUT", body, headers: { "content-length": String(body.length) } });
+    expect(data(await run("r2.put_body", { key: "u2/d/b.bin", max: 10000 }, req()))).toMatchObject({ size: 5000 });
+    expect((await env.BUCKET.get("u2/d/b.bin")).size).toBe(5000);
+    expect(await run("r2.put_body", { key: "u2/d/c.bin", max: 100 }, req())).toMatchObject({ ok: false, code: "too_large" });
+    expect(await env.BUCKET.head("u2/d/c.bin")).toBe(null);
+    // No Content-Length: read up to max, then stored.
+    const chunked = new Request("http://x/", { method: "PUT", body: new Blob(["y".repeat(300)]).stream(), duplex: "half" });
+    expect(data(await run("r2.put_body", { key: "u2/d/d.bin", max: 1000 }, chunked))).toMatchObject({ size: 300 });
+  });
+});
+
 describe("zlib.inflate", () => {
   const deflate = async (bytes) =>
     new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream("deflate"))).arrayBuffer());
