@@ -26,6 +26,13 @@ std::optional<std::string> base64url_decode(std::string_view text);
 
 // Lowercase output; the decoder accepts either case but rejects odd lengths and non-hex digits.
 std::string hex_encode(std::string_view bytes);
+// Value of one hex digit (either case), or -1. Shared by the URL and PDF decoders.
+constexpr int hex_digit_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 std::optional<std::string> hex_decode(std::string_view text);
 
 }  // namespace ec

@@ -1,17 +1,10 @@
 #include "http/url.hpp"
 
+#include "crypto/encoding.hpp"
+
 namespace ec {
 
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::optional<std::string> percent_decode(std::string_view in, bool plus_as_space) {
   std::string out;
@@ -20,8 +13,8 @@ std::optional<std::string> percent_decode(std::string_view in, bool plus_as_spac
     char c = in[i];
     if (c == '%') {
       if (in.size() - i < 3) return std::nullopt;  // needs '%' plus two hex digits
-      int hi = hex_value(in[i + 1]);
-      int lo = hex_value(in[i + 2]);
+      int hi = hex_digit_value(in[i + 1]);
+      int lo = hex_digit_value(in[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
       c = static_cast<char>(hi * 16 + lo);
       i += 2;

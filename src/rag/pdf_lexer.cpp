@@ -1,5 +1,7 @@
 #include "rag/pdf_lexer.hpp"
 
+#include "crypto/encoding.hpp"
+
 #include <utility>
 
 namespace ec {
@@ -27,13 +29,6 @@ bool pdf_is_delimiter(char c) {
 }
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool regular(char c) { return !pdf_is_whitespace(c) && !pdf_is_delimiter(c); }
 
@@ -191,7 +186,7 @@ PdfToken PdfLexer::hex_string() {
   while (pos_ < data_.size()) {
     char c = data_[pos_++];
     if (c == '>') break;
-    int v = hex_value(c);
+    int v = hex_digit_value(c);
     if (v < 0) continue;  // whitespace and junk are ignored, as readers do
     if (hi < 0) {
       hi = v;
@@ -210,9 +205,9 @@ PdfToken PdfLexer::name() {
   ++pos_;  // '/'
   while (pos_ < data_.size() && regular(data_[pos_]) && t.text.size() < 256) {
     char c = data_[pos_++];
-    if (c == '#' && pos_ + 1 < data_.size() && hex_value(data_[pos_]) >= 0 &&
-        hex_value(data_[pos_ + 1]) >= 0) {
-      c = static_cast<char>(hex_value(data_[pos_]) * 16 + hex_value(data_[pos_ + 1]));
+    if (c == '#' && pos_ + 1 < data_.size() && hex_digit_value(data_[pos_]) >= 0 &&
+        hex_digit_value(data_[pos_ + 1]) >= 0) {
+      c = static_cast<char>(hex_digit_value(data_[pos_]) * 16 + hex_digit_value(data_[pos_ + 1]));
       pos_ += 2;
     }
     t.text += c;

@@ -6,7 +6,8 @@
 #include "rag/pdf_extract.hpp"
 #include "rag/pdf_filters.hpp"
 
-#include <zlib.h>
+#include "support/zlib_inflate.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -27,27 +28,6 @@ std::string fixture(const std::string& name) {
   return ss.str();
 }
 
-// What the shim's DecompressionStream("deflate") does, bounded like its readBody(max).
-std::optional<std::string> zlib_inflate(std::string_view in, size_t max) {
-  z_stream zs{};
-  if (inflateInit(&zs) != Z_OK) return std::nullopt;
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  std::string out;
-  char buf[16384];
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - zs.avail_out);
-    if (out.size() > max || (rc == Z_BUF_ERROR && zs.avail_in == 0)) break;
-  }
-  inflateEnd(&zs);
-  if (rc != Z_STREAM_END || out.size() > max) return std::nullopt;
-  return out;
-}
-
 struct Run {
   Result<ExtractedText> result = api_error(500, "unset", "");
   int batches = 0;
@@ -66,7 +46,8 @@ Run extract_sync(std::string bytes, bool fail_inflate = false) {
     std::vector<std::pair<uint32_t, std::optional<std::string>>> answers;
     for (const PdfInflateRequest& r : batch) {
       run.largest_max = std::max(run.largest_max, r.max);
-      answers.emplace_back(r.id, fail_inflate ? std::nullopt : zlib_inflate(r.data, r.max));
+      answers.emplace_back(
+          r.id, fail_inflate ? std::nullopt : ec::testing::zlib_inflate(r.data, r.max).bytes);
     }
     for (auto& [id, data] : answers) ex.provide(id, std::move(data));
   }
@@ -95,7 +76,7 @@ Run extract_via_ctx(std::string bytes) {
       REQUIRE(data.has_value());
       size_t max = args.at("max").get<size_t>();
       run.largest_max = std::max(run.largest_max, max);
-      auto out = zlib_inflate(*data, max);
+      auto out = ec::testing::zlib_inflate(*data, max).bytes;
       results.push_back(out ? EffectResult{EffectError::kNone, *out, ""}
                             : EffectResult{EffectError::kInternal, "", "corrupt"});
     }

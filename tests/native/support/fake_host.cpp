@@ -4,8 +4,7 @@
 #include "crypto/encoding.hpp"
 #include "support/abi.hpp"
 #include "support/openssl_crypto.hpp"
-
-#include <zlib.h>
+#include "support/zlib_inflate.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -215,27 +214,10 @@ ForcedResult FakeHost::perform(const std::string& op, const std::string& payload
     auto input = base64url_decode(args.at("data").get<std::string>());
     if (!input) return fail("invalid", "bad base64url");
     size_t max = args.at("max").get<size_t>();
-    z_stream zs{};
-    if (inflateInit(&zs) != Z_OK) return fail("internal", "inflateInit");
-    zs.next_in = reinterpret_cast<Bytef*>(input->data());
-    zs.avail_in = static_cast<uInt>(input->size());
-    std::string out;
-    char buf[16384];
-    int rc = Z_OK;
-    while (rc == Z_OK) {
-      zs.next_out = reinterpret_cast<Bytef*>(buf);
-      zs.avail_out = sizeof buf;
-      rc = inflate(&zs, Z_NO_FLUSH);
-      out.append(buf, sizeof buf - zs.avail_out);
-      if (out.size() > max) {
-        inflateEnd(&zs);
-        return fail("too_large", "inflated data too large");
-      }
-      if (rc == Z_BUF_ERROR && zs.avail_in == 0) break;
-    }
-    inflateEnd(&zs);
-    if (rc != Z_STREAM_END) return fail("internal", "corrupt deflate stream");
-    return ForcedResult{true, out, ""};
+    Inflated r = zlib_inflate(*input, max);
+    if (r.too_large) return fail("too_large", "inflated data too large");
+    if (!r.bytes) return fail("internal", "corrupt deflate stream");
+    return ForcedResult{true, std::move(*r.bytes), ""};
   }
   if (op == "crypto.pbkdf2") {
     int64_t iterations = args.at("iterations").get<int64_t>();
