@@ -2,6 +2,8 @@
 // inputs that must come back quickly instead of looping, recursing or crashing.
 #include "rag/extract_text.hpp"
 
+#include "support/fixtures.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -14,12 +16,7 @@ using namespace ec;
 namespace {
 
 std::string fixture(const std::string& name) {
-  std::ifstream f(std::string(EDGECHAT_SOURCE_DIR) + "/tests/fixtures/extract/" + name,
-                  std::ios::binary);
-  REQUIRE(f.good());
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return ec::testing::read_fixture("extract/" + name);
 }
 
 ExtractedText extract_ok(std::string_view bytes, DocFormat fmt) {

@@ -8,6 +8,8 @@
 
 #include "support/zlib_inflate.hpp"
 
+#include "support/fixtures.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -19,14 +21,7 @@ using namespace ec;
 
 namespace {
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(EDGECHAT_SOURCE_DIR) + "/tests/fixtures/pdf/" + name,
-                   std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string fixture(const std::string& name) { return ec::testing::read_fixture("pdf/" + name); }
 
 struct Run {
   Result<ExtractedText> result = api_error(500, "unset", "");
