@@ -4,6 +4,8 @@
 // extractor has to re-establish them by post-processing and shifting offsets.
 #pragma once
 
+#include "core/utf8.hpp"
+
 #include "core/error.hpp"
 #include "rag/extracted.hpp"
 
@@ -16,8 +18,6 @@ namespace ec::extract_detail {
 
 // Longest heading title kept; a hostile <h1> spanning megabytes must not be copied twice.
 inline constexpr size_t kMaxTitleBytes = 512;
-
-void append_utf8(std::string& out, uint32_t cp);
 
 // Bytes → valid UTF-8: UTF-8 BOM dropped, UTF-16LE/BE with BOM decoded, invalid sequences →
 // U+FFFD, CRLF/CR/FF → "\n", other C0 controls and DEL dropped (they carry no text and would

@@ -3,6 +3,8 @@
 // a fixed order with basic IEEE double operations only.
 #include "rag/lexical_embedder.hpp"
 
+#include "core/utf8.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -115,20 +117,6 @@ int32_t decode_utf8(std::string_view text, size_t i, size_t& len) {
   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
   len = need + 1;
   return static_cast<int32_t>(cp);
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-  }
-  out += static_cast<char>(0x80 | (cp & 0x3F));
 }
 
 bool is_separator(int32_t cp) {

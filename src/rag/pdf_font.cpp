@@ -1,5 +1,6 @@
 #include "rag/pdf_font.hpp"
 
+#include "core/utf8.hpp"
 #include "rag/pdf_glyphs.hpp"
 
 namespace ec {
@@ -12,22 +13,7 @@ void pdf_append_utf8(std::string& out, uint32_t cp) {
   }
   if (cp == '\t' || cp == 0xA0) cp = ' ';
   if (cp < 0x20 || cp == 0x7F || cp == 0xFEFF) return;
-  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
+  append_utf8(out, cp);
 }
 
 std::string pdf_utf16be_to_utf8(std::u16string_view units) {
