@@ -39,12 +39,23 @@ function wasiImports(getMemory) {
   };
 }
 
-// Only string env values reach the core (vars and secrets); bindings stay in JS.
+// Only string env values reach the core (vars and secrets); bindings stay in JS, but the core is
+// told which ones exist (EDGECHAT_BINDINGS) so it can choose, e.g., Vectorize or its local index.
 function envStrings(env) {
   const out = {};
-  for (const [k, v] of Object.entries(env ?? {})) if (typeof v === "string") out[k] = v;
+  const bindings = [];
+  for (const [k, v] of Object.entries(env ?? {})) {
+    if (typeof v === "string") out[k] = v;
+    else if (v && typeof v === "object") bindings.push(k);
+  }
+  out.EDGECHAT_BINDINGS = bindings.sort().join(",");
   return out;
 }
+
+// Requests the shim makes to the core on its own behalf (queue jobs) carry this header with a
+// per-instance random token; the core refuses internal routes without it, and external requests
+// never get it through (worker.js strips it).
+export const INTERNAL_HEADER = "x-edgechat-internal";
 
 export class Core {
   constructor(module, env, extraEnv = {}) {
@@ -58,7 +69,11 @@ export class Core {
     this.x = instance.exports;
     this.dead = false;
     this.x._initialize();
-    const config = JSON.stringify({ ...envStrings(env), ...extraEnv });
+    this.internalToken = Array.from(crypto.getRandomValues(new Uint8Array(16)),
+      (b) => b.toString(16).padStart(2, "0")).join("");
+    const config = JSON.stringify({
+      ...envStrings(env), ...extraEnv, EDGECHAT_INTERNAL_TOKEN: this.internalToken,
+    });
     const rc = this.call(() => {
       const bytes = new TextEncoder().encode(config);
       this.input(bytes.byteLength).set(bytes);

@@ -3,6 +3,8 @@
 // A failure is returned as {ok:false, code, message} with a code the core knows
 // (src/core/effect.cpp); nothing here throws into the loop.
 
+import { runAiEffect } from "./effects-ai.js";
+
 const encoder = new TextEncoder();
 
 export class EffectError extends Error {
@@ -77,6 +79,38 @@ async function readBody(request, max) {
   return out;
 }
 
+// multipart/form-data is parsed once per request by the platform and kept here, so body.form
+// (what the core sees) and r2.put_body {form} (the file part into R2) share one read.
+const forms = new WeakMap();
+async function readForm(request, max) {
+  let form = forms.get(request);
+  if (!form) {
+    const bytes = await readBody(request, max);
+    const type = request.headers.get("content-type") ?? "";
+    try {
+      form = await new Response(bytes, { headers: { "content-type": type } }).formData();
+    } catch (e) {
+      throw new EffectError("invalid", `malformed multipart body: ${e?.message ?? e}`);
+    }
+    forms.set(request, form);
+  }
+  return form;
+}
+
+async function formSummary(request, args) {
+  const form = await readForm(request, args.max);
+  const fields = {};
+  let file = null;
+  for (const [name, value] of form.entries()) {
+    if (typeof value === "string") {
+      if (!Object.hasOwn(fields, name)) fields[name] = value;
+    } else if (name === args.file && !file) {
+      file = { filename: value.name ?? "", type: value.type ?? "", size: value.size };
+    }
+  }
+  return { fields, file };
+}
+
 function r2Options(args) {
   return {
     httpMetadata: args.contentType ? { contentType: args.contentType } : undefined,
@@ -87,6 +121,12 @@ function r2Options(args) {
 // Streams the request body into R2. With a Content-Length within `max`, R2 gets a fixed-length
 // stream (it needs the length up front); without one, the body is read up to `max` first.
 async function putRequestBody(bucket, request, args) {
+  if (args.form) {
+    const file = (await readForm(request, args.max)).get(args.form);
+    if (!file || typeof file === "string") throw new EffectError("invalid", "no such file part");
+    const obj = await bucket.put(args.key, file, r2Options(args));
+    return { key: obj.key, size: obj.size, etag: obj.etag };
+  }
   const declared = Number(request.headers.get("content-length") ?? NaN);
   let body;
   if (Number.isFinite(declared) && request.body) {
@@ -107,12 +147,18 @@ async function putRequestBody(bucket, request, args) {
   return { key: obj.key, size: obj.size, etag: obj.etag };
 }
 
-async function run(op, args, request, env) {
+async function run(op, args, request, env, ctx) {
+  if (op.startsWith("ai.") || op.startsWith("vectorize.")) {
+    const out = await runAiEffect(op, args, env);
+    if (out !== undefined) return out;
+  }
   switch (op) {
     case "random":
       return raw(crypto.getRandomValues(new Uint8Array(Number(args))));
     case "body.read":
       return raw(await readBody(request, args.max));
+    case "body.form":
+      return json(await formSummary(request, args));
 
     case "d1.first":
       return json(await prepare(binding(env, "DB"), args).first());
@@ -168,6 +214,18 @@ async function run(op, args, request, env) {
       });
     }
 
+    // Background work: the core hands over a job description; the queue consumer (worker.js) gives
+    // it back to the core later. Without a queue binding the job runs after the response instead.
+    case "job.enqueue": {
+      if (env.JOBS) {
+        await env.JOBS.send(args.body, { contentType: "json" });
+        return json({ via: "queue" });
+      }
+      if (!ctx?.waitUntil || !ctx.runJob) throw new EffectError("unavailable", "no JOBS queue and no waitUntil");
+      ctx.waitUntil(ctx.runJob(args.body).then((r) => r.body?.cancel()));
+      return json({ via: "waitUntil" });
+    }
+
     case "kv.get":
       return json(await binding(env, "KV").get(args.key));
     case "kv.put":
@@ -212,7 +270,8 @@ async function run(op, args, request, env) {
   }
 }
 
-export async function performEffect(effect, request, env) {
+// ctx: the ExecutionContext (waitUntil) plus runJob(body), supplied by worker.js.
+export async function performEffect(effect, request, env, ctx) {
   let args;
   try {
     args = effect.payload.length ? JSON.parse(effect.payload) : null;
@@ -220,7 +279,7 @@ export async function performEffect(effect, request, env) {
     return { ok: false, code: "invalid", message: `malformed payload for ${effect.op}` };
   }
   try {
-    return await run(effect.op, args, request, env);
+    return await run(effect.op, args, request, env, ctx);
   } catch (e) {
     const err = e instanceof EffectError ? e
       : effect.op.startsWith("d1.") ? d1Error(e)

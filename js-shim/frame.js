@@ -135,5 +135,11 @@ export function readFrame(bytes) {
   if (pairs) headers = pairs;
   const body = slice().slice(); // copy: the view dies with the next core call
   const log = str();
-  return { kind, session, status, headers, body, log };
+  // A download streamed from R2 instead of `body`: {key, offset, length} (see Response::r2_body).
+  const r2Key = str();
+  const u64 = () => { const lo = u32(); return lo + u32() * 2 ** 32; };
+  const offset = u64();
+  const length = u64();
+  const r2 = r2Key ? { key: r2Key, offset, length } : null;
+  return { kind, session, status, headers, body, log, r2 };
 }

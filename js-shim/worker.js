@@ -1,7 +1,7 @@
 // The Worker entry: hands each request to the C++ core and carries out the effects it yields until
 // it answers. See DESIGN.md §1; this file holds no business rules.
 import wasmModule from "./core.wasm";
-import { getCore, CoreTrap } from "./core.js";
+import { getCore, CoreTrap, INTERNAL_HEADER } from "./core.js";
 import { performEffect } from "./effects.js";
 import { FRAME_EFFECTS } from "./frame.js";
 import { ENVELOPE_RANDOM_BYTES, freshRandom, splitUrl } from "./request.js";
@@ -26,21 +26,45 @@ function trapResponse(requestId) {
   });
 }
 
-// A null body for statuses and methods that must not have one.
-function toResponse(out, method) {
+// A null body for statuses and methods that must not have one. A download's body streams from R2
+// (the core checked ownership and set the length headers); an object deleted in between is a 404.
+async function toResponse(out, method, env) {
   const noBody = method === "HEAD" || out.status === 204 || out.status === 304;
+  if (out.r2 && !noBody) {
+    const obj = await env.BUCKET?.get(out.r2.key, { range: { offset: out.r2.offset, length: out.r2.length } });
+    if (!obj) {
+      return new Response(JSON.stringify({ error: { code: "files.not_found", message: "File not found" } }),
+        { status: 404, headers: { "content-type": "application/json; charset=utf-8" } });
+    }
+    return new Response(obj.body, { status: out.status, headers: out.headers });
+  }
   return new Response(noBody ? null : out.body, { status: out.status, headers: out.headers });
 }
 
-export async function handle(request, env, core) {
+// Runs a job (a queue message, or a waitUntil fallback) through the core as an internal request.
+export async function runInternal(env, ctx, body) {
+  const core = getCore(wasmModule, env);
+  const request = new Request("https://edgechat.internal/internal/jobs/run", {
+    method: "POST",
+    headers: { "content-type": "application/json", [INTERNAL_HEADER]: core.internalToken },
+    body: JSON.stringify(body),
+  });
+  return handle(request, env, core, ctx);
+}
+
+export async function handle(request, env, core, ctx) {
   const [path, query] = splitUrl(request.url);
   let session = 0;
+  const host = ctx && {
+    waitUntil: (p) => ctx.waitUntil(p),
+    runJob: (body) => runInternal(env, ctx, body),
+  };
   try {
     let out = core.start(Date.now(), freshRandom(ENVELOPE_RANDOM_BYTES), request.method, path,
       query, core.pickHeaders(request.headers));
     while (out.kind === FRAME_EFFECTS) {
       session = out.session;
-      const results = await Promise.all(out.effects.map((e) => performEffect(e, request, env)));
+      const results = await Promise.all(out.effects.map((e) => performEffect(e, request, env, host)));
       if (request.signal?.aborted) {
         // The client went away: drop the request's coroutines; nobody is listening for the answer.
         core.cancel(session);
@@ -50,7 +74,7 @@ export async function handle(request, env, core) {
       out = core.resume(session, Date.now(), results);
     }
     if (out.log) console.log(out.log);
-    return toResponse(out, request.method);
+    return await toResponse(out, request.method, env);
   } catch (e) {
     if (!(e instanceof CoreTrap)) throw e;
     const requestId = trapRequestId(request);
@@ -63,7 +87,24 @@ export async function handle(request, env, core) {
 }
 
 export default {
-  async fetch(request, env) {
-    return handle(request, env, getCore(wasmModule, env));
+  async fetch(request, env, ctx) {
+    if (request.headers.has(INTERNAL_HEADER)) {
+      // Only the shim itself may speak for the core's internal routes.
+      request = new Request(request);
+      request.headers.delete(INTERNAL_HEADER);
+    }
+    return handle(request, env, getCore(wasmModule, env), ctx);
+  },
+
+  // Background jobs (binding JOBS): each message is one job the core enqueued (job.enqueue). A 5xx
+  // answer (storage unavailable, a trap) retries the message; anything else is final, because the
+  // core has already recorded the outcome on the job's row.
+  async queue(batch, env, ctx) {
+    for (const msg of batch.messages) {
+      const res = await runInternal(env, ctx, msg.body);
+      await res.body?.cancel();
+      if (res.status >= 500) msg.retry();
+      else msg.ack();
+    }
   },
 };

@@ -1,5 +1,7 @@
 #include "auth/service.hpp"
 
+#include "crypto/random_id.hpp"
+
 #include "auth/password.hpp"
 #include "bindings/d1.hpp"
 #include "core/ascii.hpp"
@@ -28,11 +30,6 @@ ApiError invalid_credentials() {
 }
 ApiError user_disabled() {
   return api_error(403, "auth.user_disabled", "This account has been disabled");
-}
-
-Task<std::string> new_id(Ctx& ctx, std::string_view prefix) {
-  std::string bytes = co_await ctx.random_bytes(12);
-  co_return std::string(prefix) + hex_encode(bytes);
 }
 
 // Everything a new session needs, prepared before anything is written so that signing can fail

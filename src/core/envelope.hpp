@@ -3,6 +3,7 @@
 // API's Headers already iterates lower-case names).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,15 @@ struct Response {
   HeaderList headers;
   std::string body;
   std::string log_line;  // one structured JSON line; the shim prints it as is
+  // When set, the body is not in `body` but streamed by the shim from R2 (a download): the
+  // object key and the byte range [offset, offset + length). The core has already checked
+  // ownership and set Content-Length / Content-Range; big files never enter Wasm memory.
+  struct R2Body {
+    std::string key;
+    int64_t offset = 0;
+    int64_t length = 0;
+  };
+  std::optional<R2Body> r2_body;
 
   void set_header(std::string name, std::string value);
   const std::string* header(std::string_view lower_name) const;

@@ -138,6 +138,14 @@ std::string_view Runtime::respond(uint32_t id, const Response& r) {
   }
   w.str(r.body);
   w.str(r.log_line);
+  // Streamed body: the R2 key ("" = none), then offset and length as two u32 halves each.
+  w.str(r.r2_body ? r.r2_body->key : std::string());
+  const uint64_t off = r.r2_body ? static_cast<uint64_t>(r.r2_body->offset) : 0;
+  const uint64_t len = r.r2_body ? static_cast<uint64_t>(r.r2_body->length) : 0;
+  w.u32(static_cast<uint32_t>(off));
+  w.u32(static_cast<uint32_t>(off >> 32));
+  w.u32(static_cast<uint32_t>(len));
+  w.u32(static_cast<uint32_t>(len >> 32));
   out_ = w.take();
   return out_;
 }

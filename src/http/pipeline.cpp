@@ -145,10 +145,11 @@ Task<Result<Response>> HttpApp::dispatch(Ctx& ctx, Method method) const {
 Task<Result<json>> HttpApp::read_json_body(Ctx& ctx, const RouteDef& def) const {
   const Envelope& req = ctx.request();
   std::optional<uint64_t> length = parse_content_length(req.header("content-length"));
+  const size_t limit = def.body_limit ? def.body_limit : cfg_.body_limit;
   // Refuse before reading a byte when the client tells us it is too big.
-  if (length && *length > cfg_.body_limit) {
+  if (length && *length > limit) {
     co_return api_error(413, "http.body_too_large",
-                        "Request body exceeds " + std::to_string(cfg_.body_limit) + " bytes");
+                        "Request body exceeds " + std::to_string(limit) + " bytes");
   }
   const std::string* ct = req.header("content-type");
   bool declared_empty = length && *length == 0;
@@ -159,12 +160,12 @@ Task<Result<json>> HttpApp::read_json_body(Ctx& ctx, const RouteDef& def) const 
     co_return api_error(415, "http.unsupported_media_type",
                         "Content-Type must be application/json");
   }
-  json args = {{"max", cfg_.body_limit}};
+  json args = {{"max", limit}};
   EffectResult r = co_await ctx.perform(make_effect("body.read", args));
   if (!r.ok()) {
     if (r.error == EffectError::kTooLarge) {
       co_return api_error(413, "http.body_too_large",
-                          "Request body exceeds " + std::to_string(cfg_.body_limit) + " bytes");
+                          "Request body exceeds " + std::to_string(limit) + " bytes");
     }
     co_return api_error(400, "http.body_unreadable", "The request body could not be read");
   }

@@ -52,6 +52,7 @@ struct RouteDef {
   BodyKind body = BodyKind::kNone;
   const Schema* schema = nullptr;
   ErrorStyle style = ErrorStyle::kCanonical;
+  size_t body_limit = 0;  // JSON body limit for this route; 0 = BODY_LIMIT_BYTES
 };
 
 // Request headers the core reads, and so the only ones the shim puts in the envelope (lower-case).
@@ -75,6 +76,10 @@ inline constexpr std::string_view kRequestHeaders[] = {
     "x-user-email",
     "x-admin-key",
     "x-admin-token",
+    "x-edgechat-internal",
+    "host",        // absolute URLs for presigned grants when PUBLIC_BASE_URL is unset
+    "x-filename",  // raw-body uploads
+  // the shim's own job requests (bindings/jobs.hpp)
 };
 
 struct HttpConfig {

@@ -42,7 +42,7 @@ test("the core receives non-ASCII request ids intact (and refuses them as ids)",
 
 test("pickHeaders keeps only what the core reads", () => {
   const core = new Core(wasm, {});
-  const picked = core.pickHeaders(new Headers({ Authorization: "Bearer x", Host: "h", Cookie: "c=1" }));
+  const picked = core.pickHeaders(new Headers({ Authorization: "Bearer x", Accept: "h", Cookie: "c=1" }));
   assert.deepEqual(picked.sort(), [["authorization", "Bearer x"], ["cookie", "c=1"]]);
 });
 
@@ -54,6 +54,7 @@ test("response headers arrive as an object, or as pairs when a name repeats", as
     w.u8(2); w.u32(0); w.u32(200); w.u32(pairs.length);
     for (const [k, v] of pairs) { w.str(k); w.str(v); }
     w.str("body"); w.str("log");
+    w.str(""); w.u32(0); w.u32(0); w.u32(0); w.u32(0); // no R2-streamed body
     return bytes.subarray(0, w.pos);
   };
   const single = readFrame(frame([["content-type", "a"], ["x-request-id", "b"]]));
@@ -61,4 +62,15 @@ test("response headers arrive as an object, or as pairs when a name repeats", as
   const repeated = readFrame(frame([["set-cookie", "a=1"], ["x", "y"], ["set-cookie", "b=2"]]));
   assert.deepEqual(repeated.headers, [["set-cookie", "a=1"], ["x", "y"], ["set-cookie", "b=2"]]);
   assert.equal(new Response("", { headers: repeated.headers }).headers.getSetCookie().length, 2);
+  assert.equal(single.r2, null);
+});
+
+test("a download names its R2 key and a 64-bit byte range", async () => {
+  const { readFrame } = await import("../../js-shim/frame.js");
+  const bytes = new Uint8Array(256);
+  const w = new FrameWriter(bytes);
+  w.u8(2); w.u32(0); w.u32(206); w.u32(0); w.str(""); w.str("");
+  w.str("u1/d1/a.pdf"); w.u32(5); w.u32(1); w.u32(10); w.u32(0);
+  const out = readFrame(bytes.subarray(0, w.pos));
+  assert.deepEqual(out.r2, { key: "u1/d1/a.pdf", offset: 5 + 2 ** 32, length: 10 });
 });
