@@ -4,12 +4,16 @@
 //   3. core time per GET /api/v1/auth/me with no I/O, native and Wasm: cold and warm
 //   4. requests/s on local workerd for GET /health and GET /api/v1/auth/me, edgechat against a
 //      reference Hono Worker doing the same work (bench/reference/)
+//   5. per-request cost inside one workerd isolate, edgechat vs reference
+//   6. RAG building blocks (bench/rag.mjs): chunker MB/s native, Wasm and LangChain's splitter on
+//      the same ~10 MB text; top-10 over 10,000 x 768 vectors (float32, int8) native and Wasm
 // then saves bench/results/latest.json and prints a compact table. Nothing here is a pass/fail
 // test: targets are shown next to the figures, and a figure that could not be measured says why.
 //
 // Options: --quick (shorter runs, for trying the script out), --skip-load, --skip-native,
-//          --state-on-disk (Miniflare state under bench/.state even when /dev/shm exists),
-//          --wasm-build ok|failed|skipped, --native-build ok|failed|skipped (set by scripts/bench).
+//          --skip-rag, --state-on-disk (Miniflare state under bench/.state even when /dev/shm exists),
+//          --wasm-build ok|failed|skipped, --native-build ok|failed|skipped,
+//          --rag-wasm-build ok|failed|skipped (set by scripts/bench).
 import { execFile, fork, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -22,6 +26,7 @@ import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
 import { compareInIsolate } from "./isolate.mjs";
 import { makeFixture } from "./lib/fixture.mjs";
+import { benchRag, RAG_NATIVE, RAG_WASM } from "./rag.mjs";
 import { benchInstantiate, benchMe, median, percentile } from "./wasm-core.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -45,14 +50,14 @@ const LOAD = {
   rounds: QUICK ? 1 : 4,
 };
 const MINIFLARE_VERSION = JSON.parse(readFileSync(path.join(ROOT, "node_modules", "miniflare", "package.json"), "utf8")).version;
-const TARGETS = { gzipKB: 300, wasmWarmUs: 20, ratio: 1.0 };
+const TARGETS = { gzipKB: 300, wasmWarmUs: 20, ratio: 1.0, chunkerWasmMBs: 100, chunkerVsLangchain: 10, topkWasmMs: 5 };
 
 const results = {
   when: new Date().toISOString(),
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
   quick: QUICK,
   targets: TARGETS,
-  build: { wasm: opt("--wasm-build", "unknown"), native: opt("--native-build", "unknown") },
+  build: { wasm: opt("--wasm-build", "unknown"), native: opt("--native-build", "unknown"), ragWasm: opt("--rag-wasm-build", "unknown") },
   notes: [],
 };
 const note = (s) => {
@@ -447,6 +452,52 @@ async function measureLoad() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 6. RAG: chunker and local vector index
+async function measureRag() {
+  section("6. RAG: chunker (MB/s) and local vector index (top-10 of 10,000 × 768), no I/O");
+  if (flag("--skip-rag")) {
+    results.rag = { error: "skipped (--skip-rag)" };
+    console.log("  skipped (--skip-rag)");
+    return;
+  }
+  const native = flag("--skip-native") ? false
+    : results.build.native === "failed" ? "native build failed (log: bench/.state/build-native.log)" : RAG_NATIVE;
+  const wasm = results.build.ragWasm === "failed" || results.build.wasm === "failed"
+    ? "Wasm build failed (log: bench/.state/build-wasm.log)" : RAG_WASM;
+  const r = await benchRag({ quick: QUICK, native, wasm });
+  results.rag = r;
+  const n = r.native, w = r.wasm, lc = r.langchain;
+  const mb = (x) => f(x / 1e6, 2);
+  console.log(`  text: ${mb(r.corpus.bytes)} MB UTF-8 (${f(r.corpus.chars / 1e6, 2)} M chars, ${f(100 * r.corpus.nonAsciiBytes / r.corpus.bytes, 1)}% non-ASCII bytes` +
+    `, ${n.chunker?.headings ?? w.chunker?.headings ?? "?"} '#' headings), chunk size 512, overlap 64 (code points; LangChain counts UTF-16 units, the same here: all BMP)`);
+  const row = (label, x, unit) => console.log(`  ${label.padEnd(30)} ${x.error ? `not measured: ${x.error}` :
+    `${f(x.mbPerS ?? x.chunker.mbPerS, 1).padStart(7)} MB/s  median ${f(x.medianMs ?? x.chunker.medianMs, 1).padStart(7)} ms  ${String(x.chunks ?? x.chunker.chunks).padStart(6)} chunks${unit}`}`);
+  row("edgechat chunk_text, native", n, "");
+  row("edgechat chunk_text, Wasm+SIMD", w, "");
+  row(`LangChain ${lc.version ?? ""} splitter, Node`, lc, " (crosses headings: fewer)");
+  if (r.ratio.wasmVsLangchain !== null) {
+    const met = w.chunker.mbPerS >= TARGETS.chunkerWasmMBs && r.ratio.wasmVsLangchain >= TARGETS.chunkerVsLangchain;
+    console.log(`  Wasm / LangChain ${f(r.ratio.wasmVsLangchain, 1)}× (native / LangChain ${f(r.ratio.nativeVsLangchain, 1)}×);` +
+      ` targets Wasm ≥ ${TARGETS.chunkerWasmMBs} MB/s and ≥ ${TARGETS.chunkerVsLangchain}×: ${met ? "met" : "MISSED"}`);
+  }
+  if (r.sameChunks !== undefined) {
+    console.log(`  native and Wasm cut ${r.sameChunks ? "the same" : "DIFFERENT"} chunks; return ${r.sameTopK ? "the same" : "DIFFERENT"} top-10 rows`);
+  }
+  const t = (w.error ? n : w).topk;
+  if (t) {
+    console.log(`  top-10 of ${t.rows.toLocaleString("en")} × ${t.dims}, ms per query (median / p90 over ${t.queries} queries):`);
+    for (const [label, x] of [["native", n], ["Wasm+SIMD", w]]) {
+      console.log(`    ${label.padEnd(10)} ${x.error ? `not measured: ${x.error}` :
+        `float32 ${f(x.topk.f32.medianMs, 2)} / ${f(x.topk.f32.p90Ms, 2)}   int8 ${f(x.topk.int8.medianMs, 2)} / ${f(x.topk.int8.p90Ms, 2)}` +
+        ` (int8 recall@10 vs float32 ${f(x.topk.int8.recallAt10VsF32, 3)})`}`);
+    }
+    if (!w.error) {
+      console.log(`    Wasm float32 target ≤ ${TARGETS.topkWasmMs} ms: ${w.topk.f32.medianMs <= TARGETS.topkWasmMs ? "met" : "MISSED"}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 function table() {
   const rows = [];
   const add = (metric, value, target = "", verdict = "") => rows.push([metric, value, target, verdict]);
@@ -483,6 +534,22 @@ function table() {
     }
   }
   if (load.error) add("load test", `n/a: ${load.error}`);
+  const rag = results.rag ?? {};
+  if (rag.error) {
+    add("RAG chunker / top-k", `n/a: ${rag.error}`);
+  } else if (rag.corpus) {
+    const rn = rag.native ?? {}, rw = rag.wasm ?? {}, rl = rag.langchain ?? {};
+    add("chunker MB/s native / wasm / LangChain", `${rn.error ? "n/a" : f(rn.chunker.mbPerS, 0)} / ${rw.error ? "n/a" : f(rw.chunker.mbPerS, 0)} /` +
+      ` ${rl.error ? "n/a" : f(rl.mbPerS, 1)}`, `wasm ≥ ${TARGETS.chunkerWasmMBs}`,
+    rw.error ? "n/a" : rw.chunker.mbPerS >= TARGETS.chunkerWasmMBs ? "met" : "MISSED");
+    add("chunker wasm / LangChain", rag.ratio.wasmVsLangchain === null ? "n/a" : `${f(rag.ratio.wasmVsLangchain, 1)}×`,
+      `≥ ${TARGETS.chunkerVsLangchain}×`, rag.ratio.wasmVsLangchain === null ? "n/a"
+        : rag.ratio.wasmVsLangchain >= TARGETS.chunkerVsLangchain ? "met" : "MISSED");
+    const ms = (x, k) => (x.error ? "n/a" : f(x.topk[k].medianMs, 2));
+    add("top-10 of 10k×768 f32 ms native / wasm", `${ms(rn, "f32")} / ${ms(rw, "f32")}`, `wasm ≤ ${TARGETS.topkWasmMs}`,
+      rw.error ? "n/a" : rw.topk.f32.medianMs <= TARGETS.topkWasmMs ? "met" : "MISSED");
+    add("top-10 of 10k×768 int8 ms native / wasm", `${ms(rn, "int8")} / ${ms(rw, "int8")}`);
+  }
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => String(r[i]).length), 6));
   section(`Summary (${results.when}, ${results.machine.cpus} CPUs, Node ${results.machine.node}${QUICK ? ", --quick" : ""})`);
   for (const r of rows) console.log("  " + r.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd());
@@ -513,6 +580,12 @@ async function main() {
     }
   } catch (e) {
     results.isolate = { error: String(e?.message ?? e) };
+    console.log(`  not measured: ${e?.message ?? e}`);
+  }
+  try {
+    await measureRag();
+  } catch (e) {
+    results.rag = { error: String(e?.message ?? e) };
     console.log(`  not measured: ${e?.message ?? e}`);
   }
   table();
