@@ -1,5 +1,6 @@
 // Miniflare integration tests (tests/integration): the real Worker (js-shim + core.wasm) runs in
 // workerd with local D1/KV, driven through SELF.fetch. Build the core first (`bash scripts/build`).
+import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 
@@ -16,6 +17,13 @@ export default defineConfig(async () => {
             // The core reads its env once per Wasm instance, so these are fixed for the suite.
             EDGECHAT_TEST_HOOKS: "1",
             ALLOWED_ORIGINS: "https://app.example,https://admin.example",
+            // Small limits so the tests reach them cheaply: uploads over 256 KiB are refused,
+            // and ingests over 8 KiB run as queued jobs.
+            MAX_UPLOAD_BYTES: "262144",
+            INGEST_INLINE_BYTES: "8192",
+            // Binary fixtures for the Worker tests (an object, so the core never sees it).
+            TEST_FIXTURES: Object.fromEntries(["multipage.pdf", "encrypted.pdf", "truncated.pdf"]
+              .map((f) => [f, readFileSync(`tests/fixtures/pdf/${f}`).toString("base64")])),
           },
         },
       }),

@@ -8,11 +8,15 @@ namespace ec {
 
 inline constexpr std::string_view kVersion = "0.1.0";
 // The newest migration this core expects; /ready is 503 until D1 has it.
-inline constexpr std::string_view kLatestMigration = "0001_init.sql";
+inline constexpr std::string_view kLatestMigration = "0002_documents.sql";
 
 bool add_health_routes(HttpApp& app);
 bool add_auth_routes(HttpApp& app);       // /api/v1/auth/*, /.well-known/jwks.json
 bool add_seed_auth_routes(HttpApp& app);  // seeds 000, 001, 003
+bool add_file_routes(HttpApp& app);       // /api/v1/files*
+bool add_document_routes(HttpApp& app);   // /api/v1/documents*, /api/v1/search, /api/v1/graph/*
+bool add_seed_file_routes(HttpApp& app);  // seeds 000 (r2, ingest, documents) and 003 (upload)
+bool add_job_routes(HttpApp& app);        // /internal/jobs/run (the shim's own requests only)
 bool add_test_hooks(HttpApp& app);        // only with EDGECHAT_TEST_HOOKS=1
 
 }  // namespace ec

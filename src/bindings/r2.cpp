@@ -54,6 +54,15 @@ Task<Result<R2Object>> r2_put_request_body(Ctx& ctx, std::string key, int64_t ma
   co_return object_from(r.as_json());
 }
 
+Task<Result<R2Object>> r2_put_form_file(Ctx& ctx, std::string key, int64_t max_bytes,
+                                        std::string field, R2PutOptions opt) {
+  json args = {{"key", key}, {"max", max_bytes}, {"form", field}};
+  add_options(args, opt);
+  EffectResult r = co_await ctx.perform(make_effect("r2.put_body", args));
+  if (!r.ok()) co_return r2_error(r);
+  co_return object_from(r.as_json());
+}
+
 Task<Result<std::string>> r2_get(Ctx& ctx, std::string key, int64_t max_bytes,
                                  std::optional<std::pair<int64_t, int64_t>> range) {
   json args = {{"key", key}, {"max", max_bytes}};

@@ -31,6 +31,9 @@ Task<Result<R2Object>> r2_put(Ctx& ctx, std::string key, std::string bytes, R2Pu
 // Streams the incoming request's body into `key`; 413 "files.too_large" past max_bytes.
 Task<Result<R2Object>> r2_put_request_body(Ctx& ctx, std::string key, int64_t max_bytes,
                                            R2PutOptions opt);
+// Puts the file part of a multipart body (read_form) into `key`, straight from the shim.
+Task<Result<R2Object>> r2_put_form_file(Ctx& ctx, std::string key, int64_t max_bytes,
+                                        std::string field, R2PutOptions opt);
 // The whole object (≤ max_bytes, else 413) or a byte range; 404 "files.not_found" when missing.
 Task<Result<std::string>> r2_get(Ctx& ctx, std::string key, int64_t max_bytes,
                                  std::optional<std::pair<int64_t, int64_t>> range = std::nullopt);

@@ -1,0 +1,166 @@
+// Canonical documents, search and graph API: /api/v1/documents*, /api/v1/search, /api/v1/graph/*.
+#include "api/routes.hpp"
+#include "auth/service.hpp"
+#include "rag/documents.hpp"
+#include "rag/graph_store.hpp"
+#include "rag/search.hpp"
+
+#include <charconv>
+
+namespace ec {
+
+namespace {
+
+// Ingest bodies carry whole documents: they get their own limit (INGEST_BODY_LIMIT_BYTES would
+// be the knob; 10 MiB covers any text a client should send inline instead of uploading a file).
+constexpr size_t kIngestBodyLimit = size_t{10} << 20;
+
+Task<Result<Response>> do_create(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<IngestRequest> req = parse_ingest_request(call.body);
+  if (!req.ok()) co_return req.take_error();
+  Result<IngestStarted> started =
+      co_await start_ingest(call.ctx, u.value(), std::move(req.value()));
+  if (!started.ok()) co_return started.take_error();
+  const DocumentRecord& d = started.value().doc;
+  Response r = json_reply(started.value().finished ? 201 : 202, {{"document", document_json(d)}});
+  r.headers.emplace_back("location", "/api/v1/documents/" + d.id);
+  co_return r;
+}
+
+Task<Result<DocumentRecord>> owned_document(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  co_return co_await find_document(call.ctx, u.value().id, *call.param("id"));
+}
+
+Task<Result<Response>> do_get(Call& call) {
+  Result<DocumentRecord> d = co_await owned_document(call);
+  if (!d.ok()) co_return d.take_error();
+  json body = document_json(d.value());
+  body["preview"] = d.value().preview;
+  co_return json_reply(200, {{"document", body}});
+}
+
+Task<Result<Response>> do_delete(Call& call) {
+  Result<DocumentRecord> d = co_await owned_document(call);
+  if (!d.ok()) co_return d.take_error();
+  Status s = co_await delete_document(call.ctx, std::move(d.value()));
+  if (!s.ok()) co_return s.take_error();
+  co_return no_content(204);
+}
+
+Result<DocumentQuery> parse_list_query(const Call& call) {
+  DocumentQuery q;
+  if (const std::string* l = call.query_param("limit")) {
+    int64_t v = 0;
+    auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), v);
+    if (ec != std::errc() || p != l->data() + l->size() || v < 1 || v > 100) {
+      ApiError e = api_error(400, "validation.failed", "The request is invalid");
+      e.fields = {{"limit", "an integer from 1 to 100"}};
+      return e;
+    }
+    q.limit = static_cast<size_t>(v);
+  }
+  if (const std::string* c = call.query_param("cursor")) q.cursor = *c;
+  if (const std::string* t = call.query_param("title")) q.title = *t;
+  // Metadata filters as ?metadata.<key>=<value> (string comparison) or ?metadata=<json object>.
+  json filter = json::object();
+  for (const auto& [k, v] : call.query) {
+    if (k.rfind("metadata.", 0) == 0) filter[k.substr(9)] = v;
+  }
+  if (const std::string* m = call.query_param("metadata")) {
+    std::optional<json> parsed = parse_json(*m, 8);
+    if (!parsed || !parsed->is_object()) {
+      ApiError e = api_error(400, "validation.failed", "The request is invalid");
+      e.fields = {{"metadata", "a JSON object"}};
+      return e;
+    }
+    for (const auto& [k, v] : parsed->items()) filter[k] = v;
+  }
+  Result<std::vector<std::pair<std::string, json>>> f = parse_metadata_filter(filter);
+  if (!f.ok()) return f.take_error();
+  q.metadata = std::move(f.value());
+  return q;
+}
+
+Task<Result<Response>> do_list(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<DocumentQuery> q = parse_list_query(call);
+  if (!q.ok()) co_return q.take_error();
+  Result<DocumentPage> page = co_await list_documents(call.ctx, u.value().id, std::move(q.value()));
+  if (!page.ok()) co_return page.take_error();
+  json items = json::array();
+  for (const DocumentRecord& d : page.value().items) items.push_back(document_json(d));
+  co_return json_reply(
+      200, {{"documents", items},
+            {"nextCursor",
+             page.value().next_cursor.empty() ? json(nullptr) : json(page.value().next_cursor)}});
+}
+
+Task<Result<Response>> do_search(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<SearchRequest> req = parse_search_request(call.body);
+  if (!req.ok()) co_return req.take_error();
+  const SearchMode mode = req.value().mode;
+  Result<SearchResult> res = co_await search_chunks(call.ctx, u.value().id, std::move(req.value()));
+  if (!res.ok()) co_return res.take_error();
+  json hits = json::array();
+  for (const SearchHit& h : res.value().hits) hits.push_back(search_hit_json(h));
+  json body = {
+      {"results", hits},
+      {"mode", mode == SearchMode::kVector    ? "vector"
+               : mode == SearchMode::kKeyword ? "keyword"
+                                              : "hybrid"},
+      {"embeddingModel",
+       res.value().embedding_model.empty() ? json(nullptr) : json(res.value().embedding_model)}};
+  if (!res.value().notes.empty()) body["notes"] = res.value().notes;
+  co_return json_reply(200, body);
+}
+
+Task<Result<Response>> do_graph(Call& call) {
+  Result<DocumentRecord> d = co_await owned_document(call);
+  if (!d.ok()) co_return d.take_error();
+  Result<json> g = co_await document_graph(call.ctx, d.value());
+  if (!g.ok()) co_return g.take_error();
+  co_return json_reply(200, {{"documentId", d.value().id}, {"graph", g.value()}});
+}
+
+Task<Result<Response>> do_entities(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  const std::string* q = call.query_param("q");
+  if (q && q->size() > 200) {
+    ApiError e = api_error(400, "validation.failed", "The request is invalid");
+    e.fields = {{"q", "at most 200 bytes"}};
+    co_return e;
+  }
+  Result<json> found = co_await find_entities(call.ctx, u.value().id, q ? *q : "", 50);
+  if (!found.ok()) co_return found.take_error();
+  co_return json_reply(200, {{"entities", found.value()}});
+}
+
+}  // namespace
+
+bool add_document_routes(HttpApp& app) {
+  RouteDef create{Method::Post, "/api/v1/documents", do_create, BodyKind::kJson};
+  create.body_limit = kIngestBodyLimit;
+  const RouteDef routes[] = {
+      create,
+      {Method::Get, "/api/v1/documents", do_list},
+      {Method::Get, "/api/v1/documents/:id", do_get},
+      {Method::Delete, "/api/v1/documents/:id", do_delete},
+      {Method::Get, "/api/v1/documents/:id/graph", do_graph},
+      {Method::Post, "/api/v1/search", do_search, BodyKind::kJson},
+      {Method::Get, "/api/v1/graph/entities", do_entities},
+  };
+  for (const RouteDef& r : routes) {
+    if (!app.add(r)) return false;
+  }
+  return true;
+}
+
+}  // namespace ec

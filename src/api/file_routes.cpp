@@ -1,0 +1,119 @@
+// Canonical files API (seed 004's file service): /api/v1/files*.
+#include "api/routes.hpp"
+#include "auth/service.hpp"
+#include "files/file_service.hpp"
+#include "rag/extract_document.hpp"
+#include "rag/extract_text.hpp"
+#include "rag/lexical_embedder.hpp"
+#include "rag/llm_text.hpp"
+#include "rag/summarize.hpp"
+
+namespace ec {
+
+namespace {
+
+std::optional<std::string> filename_hint(const Call& call) {
+  if (const std::string* q = call.query_param("filename")) return *q;
+  if (const std::string* h = call.header("x-filename")) return *h;
+  return std::nullopt;
+}
+
+Task<Result<Response>> do_upload(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<FileRecord> f =
+      co_await upload_file(call.ctx, u.value(), call.ctx.route, filename_hint(call));
+  if (!f.ok()) co_return f.take_error();
+  co_return json_reply(201, {{"file", file_json(f.value())}});
+}
+
+Task<Result<FileRecord>> owned_file(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  co_return co_await find_file(call.ctx, u.value().id, *call.param("id"));
+}
+
+Task<Result<Response>> do_get(Call& call) {
+  Result<FileRecord> f = co_await owned_file(call);
+  if (!f.ok()) co_return f.take_error();
+  co_return json_reply(200, {{"file", file_json(f.value())}});
+}
+
+Task<Result<Response>> do_download(Call& call) {
+  Result<FileRecord> f = co_await owned_file(call);
+  if (!f.ok()) co_return f.take_error();
+  co_return co_await download_file(call.ctx, std::move(f.value()));
+}
+
+Task<Result<Response>> do_delete(Call& call) {
+  Result<FileRecord> f = co_await owned_file(call);
+  if (!f.ok()) co_return f.take_error();
+  Status s = co_await delete_file(call.ctx, std::move(f.value()));
+  if (!s.ok()) co_return s.take_error();
+  co_return no_content(204);
+}
+
+// Extracts the file's text and summarises it: with the configured LLM when there is one, else
+// with the local extractive summariser. The reply says which one answered.
+Task<Result<Response>> do_analyze(Call& call) {
+  Result<FileRecord> f = co_await owned_file(call);
+  if (!f.ok()) co_return f.take_error();
+  if (f.value().size > static_cast<int64_t>(kMaxExtractBytes)) {
+    co_return api_error(413, "extract.too_large", "The file is too large to analyse");
+  }
+  Result<std::string> bytes =
+      co_await read_file_bytes(call.ctx, f.value(), static_cast<int64_t>(kMaxExtractBytes));
+  if (!bytes.ok()) co_return bytes.take_error();
+  Result<ExtractedText> text = co_await extract_document(
+      call.ctx, std::move(bytes.value()), f.value().content_type, f.value().filename);
+  if (!text.ok()) co_return text.take_error();
+  const std::string& t = text.value().text;
+  json summarizer;
+  std::string summary;
+  if (llm_configured(call.ctx)) {
+    Result<LlmText> llm = co_await complete_text(call.ctx, "You write faithful, concise summaries.",
+                                                 summary_prompt(t), 400);
+    if (llm.ok()) {
+      summary = llm.value().text;
+      summarizer = {{"provider", llm.value().provider}, {"model", llm.value().model}};
+    }
+  }
+  if (summary.empty()) {
+    summary = summarize_extractive(t);
+    summarizer = {{"provider", "local"}, {"model", "edgechat-extractive-v1"}};
+  }
+  json headings = json::array();
+  for (const Heading& h : text.value().headings) {
+    if (headings.size() == 50) break;
+    headings.push_back({{"level", h.level}, {"title", h.title}});
+  }
+  size_t words = lexical_words(t).size();
+  co_return json_reply(200, {{"file", file_json(f.value())},
+                             {"analysis",
+                              {{"format", text.value().format},
+                               {"bytes", t.size()},
+                               {"words", words},
+                               {"headings", headings},
+                               {"keywords", top_keywords(t, 10)},
+                               {"summary", summary},
+                               {"summarizer", summarizer}}}});
+}
+
+}  // namespace
+
+bool add_file_routes(HttpApp& app) {
+  const RouteDef routes[] = {
+      {Method::Post, "/api/v1/files", do_upload},
+      {Method::Post, "/api/v1/files/upload", do_upload},  // seed 004's spelling
+      {Method::Get, "/api/v1/files/:id", do_get},
+      {Method::Get, "/api/v1/files/:id/download", do_download},
+      {Method::Delete, "/api/v1/files/:id", do_delete},
+      {Method::Post, "/api/v1/files/:id/analyze", do_analyze},
+  };
+  for (const RouteDef& r : routes) {
+    if (!app.add(r)) return false;
+  }
+  return true;
+}
+
+}  // namespace ec

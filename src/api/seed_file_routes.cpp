@@ -1,0 +1,233 @@
+// Seed-compatible file and document routes over the same services:
+//   seed 000 (Metacogna): /api/r2/upload-url, /api/r2/upload, /api/r2/access-url, /api/r2/file,
+//                         /api/ingest, /api/documents[/:id] → {success:true,data:…},
+//                         errors {error:"…",details}
+//   seed 003 (Cognomega): POST /api/upload/direct (uploader and route recorded in R2 metadata)
+#include "api/routes.hpp"
+#include "auth/service.hpp"
+#include "files/file_service.hpp"
+#include "rag/documents.hpp"
+
+#include <charconv>
+
+namespace ec {
+
+namespace {
+
+constexpr int64_t kDefaultUrlTtl = 900;  // seconds
+constexpr int64_t kMaxUrlTtl = 86400;    // worker-signed URLs; SigV4 allows up to 7 days
+constexpr ErrorStyle kSeed = ErrorStyle::kSeed000;
+
+Response seed_ok(int status, json data) {
+  return json_reply(status, {{"success", true}, {"data", std::move(data)}});
+}
+
+int64_t ttl_from(const json& v) {
+  if (!v.is_number_integer()) return kDefaultUrlTtl;
+  int64_t t = v.get<int64_t>();
+  return t < 60 ? 60 : (t > kMaxUrlTtl ? kMaxUrlTtl : t);
+}
+
+ApiError bad_field(std::string_view field, std::string msg) {
+  ApiError e = api_error(400, "validation.failed", "The request is invalid");
+  e.fields = {{std::string(field), std::move(msg)}};
+  return e;
+}
+
+Task<Result<Response>> upload_url(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  std::string filename = string_or(call.body, "filename", string_or(call.body, "fileName", ""));
+  std::string type = string_or(call.body, "contentType", "");
+  if (type.empty()) co_return bad_field("contentType", "is required");
+  int64_t size = get_int(call.body, "size").value_or(0);
+  int64_t ttl = ttl_from(call.body.value("expiresIn", json(nullptr)));
+  Result<std::string> secret = co_await presign_secret(call.ctx);
+  if (!secret.ok()) co_return secret.take_error();
+  Result<UploadGrant> g =
+      co_await create_upload_grant(call.ctx, u.value(), filename, type, size, ttl);
+  if (!g.ok()) co_return g.take_error();
+  const PresignGrant& grant = g.value().grant;
+  json data = {{"uploadUrl", presign_worker_url(public_base_url(call.ctx), "/api/r2/upload", grant,
+                                                secret.value())},
+               {"method", "PUT"},
+               {"headers", {{"content-type", grant.content_type}}},
+               {"key", grant.key},
+               {"fileId", g.value().file.id},
+               {"maxBytes", grant.max_bytes},
+               {"expiresAt", grant.expires_s * 1000}};
+  if (auto s3 = s3_presigned_url(call.ctx, "PUT", grant.key, ttl)) data["s3Url"] = *s3;
+  co_return seed_ok(200, data);
+}
+
+Task<Result<Response>> put_upload(Call& call) {
+  if (call.query_param("sig") != nullptr) {
+    Result<std::string> secret = co_await presign_secret(call.ctx);
+    if (!secret.ok()) co_return secret.take_error();
+    Result<PresignGrant> grant =
+        verify_worker_url("PUT", call.ctx.request().query, call.ctx.now_s(), secret.value());
+    if (!grant.ok()) co_return grant.take_error();
+    Result<FileRecord> f = co_await complete_signed_upload(call.ctx, std::move(grant.value()));
+    if (!f.ok()) co_return f.take_error();
+    co_return seed_ok(200, file_json(f.value()));
+  }
+  // Without a signature: an authenticated direct upload (the "proxy" alternative).
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  std::optional<std::string> name;
+  if (const std::string* n = call.query_param("filename")) name = *n;
+  Result<FileRecord> f = co_await upload_file(call.ctx, u.value(), "/api/r2/upload", name);
+  if (!f.ok()) co_return f.take_error();
+  co_return seed_ok(201, file_json(f.value()));
+}
+
+Task<Result<FileRecord>> file_by_key_param(Call& call, const User& user) {
+  const std::string* key = call.query_param("key");
+  const std::string* id = call.query_param("fileId");
+  if (key) co_return co_await find_file_by_key(call.ctx, user.id, *key);
+  if (id) co_return co_await find_file(call.ctx, user.id, *id);
+  co_return bad_field("key", "give key or fileId");
+}
+
+Task<Result<Response>> access_url(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<FileRecord> f = co_await file_by_key_param(call, u.value());
+  if (!f.ok()) co_return f.take_error();
+  int64_t ttl = kDefaultUrlTtl;
+  if (const std::string* e = call.query_param("expiresIn")) {
+    int64_t v = 0;
+    auto [p, ec] = std::from_chars(e->data(), e->data() + e->size(), v);
+    if (ec == std::errc() && p == e->data() + e->size()) ttl = ttl_from(json(v));
+  }
+  Result<std::string> secret = co_await presign_secret(call.ctx);
+  if (!secret.ok()) co_return secret.take_error();
+  PresignGrant grant;
+  grant.method = "GET";
+  grant.key = f.value().r2_key;
+  grant.expires_s = call.ctx.now_s() + ttl;
+  grant.grant_id = f.value().id;
+  json data = {
+      {"url", presign_worker_url(public_base_url(call.ctx), "/api/r2/file", grant, secret.value())},
+      {"key", grant.key},
+      {"expiresAt", grant.expires_s * 1000}};
+  if (auto s3 = s3_presigned_url(call.ctx, "GET", grant.key, ttl)) data["s3Url"] = *s3;
+  co_return seed_ok(200, data);
+}
+
+Task<Result<Response>> get_file(Call& call) {
+  if (call.query_param("sig") != nullptr) {
+    Result<std::string> secret = co_await presign_secret(call.ctx);
+    if (!secret.ok()) co_return secret.take_error();
+    Result<PresignGrant> grant =
+        verify_worker_url("GET", call.ctx.request().query, call.ctx.now_s(), secret.value());
+    if (!grant.ok()) co_return grant.take_error();
+    // The grant names the key; the owner is the key's first segment, checked against D1.
+    std::string owner = grant.value().key.substr(0, grant.value().key.find('/'));
+    Result<FileRecord> f = co_await find_file_by_key(call.ctx, owner, grant.value().key);
+    if (!f.ok()) co_return f.take_error();
+    co_return co_await download_file(call.ctx, std::move(f.value()));
+  }
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<FileRecord> f = co_await file_by_key_param(call, u.value());
+  if (!f.ok()) co_return f.take_error();
+  co_return co_await download_file(call.ctx, std::move(f.value()));
+}
+
+Task<Result<Response>> delete_file_route(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<FileRecord> f = co_await file_by_key_param(call, u.value());
+  if (!f.ok()) co_return f.take_error();
+  std::string key = f.value().r2_key;
+  Status s = co_await delete_file(call.ctx, std::move(f.value()));
+  if (!s.ok()) co_return s.take_error();
+  co_return seed_ok(200, {{"deleted", key}});
+}
+
+Task<Result<Response>> upload_direct(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  std::optional<std::string> name;
+  if (const std::string* n = call.query_param("filename")) name = *n;
+  if (const std::string* h = call.header("x-filename"); h && !name) name = *h;
+  Result<FileRecord> f = co_await upload_file(call.ctx, u.value(), "/api/upload/direct", name);
+  if (!f.ok()) co_return f.take_error();
+  const FileRecord& r = f.value();
+  co_return json_reply(201, {{"ok", true},
+                             {"key", r.r2_key},
+                             {"fileId", r.id},
+                             {"size", r.size},
+                             {"contentType", r.content_type},
+                             {"uploader", r.user_id},
+                             {"route", r.route}});
+}
+
+// Seed 000's document shape: id, title, content (truncated), metadata, r2Key, createdAt.
+json seed_document(const DocumentRecord& d) {
+  return {{"id", d.id},
+          {"title", d.title},
+          {"content", d.preview},
+          {"metadata", d.metadata},
+          {"r2Key", d.r2_key.empty() ? json(nullptr) : json(d.r2_key)},
+          {"createdAt", d.created_ms},
+          {"state", d.state},
+          {"chunkCount", d.chunk_count}};
+}
+
+Task<Result<Response>> seed_ingest(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<IngestRequest> req = parse_ingest_request(call.body);
+  if (!req.ok()) co_return req.take_error();
+  Result<IngestStarted> s = co_await start_ingest(call.ctx, u.value(), std::move(req.value()));
+  if (!s.ok()) co_return s.take_error();
+  json data = seed_document(s.value().doc);
+  data["docId"] = s.value().doc.id;
+  co_return seed_ok(s.value().finished ? 200 : 202, data);
+}
+
+Task<Result<Response>> seed_list(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  DocumentQuery q;
+  q.limit = 100;
+  Result<DocumentPage> page = co_await list_documents(call.ctx, u.value().id, q);
+  if (!page.ok()) co_return page.take_error();
+  json items = json::array();
+  for (const DocumentRecord& d : page.value().items) items.push_back(seed_document(d));
+  co_return seed_ok(200, items);
+}
+
+Task<Result<Response>> seed_get(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<DocumentRecord> d = co_await find_document(call.ctx, u.value().id, *call.param("id"));
+  if (!d.ok()) co_return d.take_error();
+  co_return seed_ok(200, seed_document(d.value()));
+}
+
+}  // namespace
+
+bool add_seed_file_routes(HttpApp& app) {
+  RouteDef ingest{Method::Post, "/api/ingest", seed_ingest, BodyKind::kJson, nullptr, kSeed};
+  ingest.body_limit = size_t{10} << 20;
+  const RouteDef routes[] = {
+      {Method::Post, "/api/r2/upload-url", upload_url, BodyKind::kJson, nullptr, kSeed},
+      {Method::Put, "/api/r2/upload", put_upload, BodyKind::kNone, nullptr, kSeed},
+      {Method::Get, "/api/r2/access-url", access_url, BodyKind::kNone, nullptr, kSeed},
+      {Method::Get, "/api/r2/file", get_file, BodyKind::kNone, nullptr, kSeed},
+      {Method::Delete, "/api/r2/file", delete_file_route, BodyKind::kNone, nullptr, kSeed},
+      ingest,
+      {Method::Get, "/api/documents", seed_list, BodyKind::kNone, nullptr, kSeed},
+      {Method::Get, "/api/documents/:id", seed_get, BodyKind::kNone, nullptr, kSeed},
+      {Method::Post, "/api/upload/direct", upload_direct},
+  };
+  for (const RouteDef& r : routes) {
+    if (!app.add(r)) return false;
+  }
+  return true;
+}
+
+}  // namespace ec

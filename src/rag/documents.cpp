@@ -1,0 +1,415 @@
+#include "rag/documents.hpp"
+
+#include "auth/config.hpp"
+#include "bindings/d1.hpp"
+#include "bindings/jobs.hpp"
+#include "bindings/r2.hpp"
+#include "bindings/vectorize.hpp"
+#include "crypto/encoding.hpp"
+#include "crypto/random_id.hpp"
+#include "files/file_service.hpp"
+#include "files/object_key.hpp"
+#include "rag/extract_text.hpp"
+#include "rag/ingest.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace ec {
+
+namespace {
+
+constexpr size_t kMaxTitleBytes = 300;
+constexpr size_t kMaxMetadataBytes = 16 * 1024;
+constexpr size_t kMaxDocIdBytes = 128;
+// Inputs up to this size are built inside the request (201); larger ones become a job (202).
+constexpr int64_t kDefaultInlineBytes = 256 * 1024;
+
+bool valid_doc_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxDocIdBytes) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == ':';
+  });
+}
+
+bool valid_meta_key(std::string_view k) {
+  if (k.empty() || k.size() > 64) return false;
+  return std::all_of(k.begin(), k.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  });
+}
+
+std::string str_col(const json& row, std::string_view k) { return string_or(row, k, ""); }
+
+ApiError field_error(std::string_view field, std::string msg) {
+  ApiError e = api_error(400, "validation.failed", "The request is invalid");
+  e.fields = {{std::string(field), std::move(msg)}};
+  return e;
+}
+
+Task<Status> remove_unready(Ctx& ctx, std::string uid) {
+  Result<RunMeta> r =
+      co_await d1_run(ctx, Stmt("DELETE FROM documents WHERE uid = ?1 AND generation = 0", {uid}));
+  if (!r.ok()) co_return r.take_error();
+  co_return ok_status();
+}
+
+}  // namespace
+
+DocumentRecord document_from_row(const json& row) {
+  DocumentRecord d;
+  d.uid = str_col(row, "uid");
+  d.id = str_col(row, "id");
+  d.user_id = str_col(row, "user_id");
+  d.title = str_col(row, "title");
+  if (std::optional<json> m = parse_json(str_col(row, "metadata"))) {
+    if (m->is_object()) d.metadata = std::move(*m);
+  }
+  d.source = str_col(row, "source");
+  d.file_id = str_col(row, "file_id");
+  d.r2_key = str_col(row, "r2_key");
+  d.content_type = str_col(row, "content_type");
+  d.format = str_col(row, "format");
+  d.chars = get_int(row, "chars").value_or(0);
+  d.preview = str_col(row, "preview");
+  d.state = str_col(row, "state");
+  d.generation = get_int(row, "generation").value_or(0);
+  d.building = get_int(row, "building");
+  d.chunk_count = get_int(row, "chunk_count").value_or(0);
+  d.chunks_done = get_int(row, "chunks_done").value_or(0);
+  d.chunks_total = get_int(row, "chunks_total").value_or(0);
+  d.chunking.max_chars = static_cast<size_t>(get_int(row, "chunk_size").value_or(512));
+  d.chunking.overlap = static_cast<size_t>(get_int(row, "chunk_overlap").value_or(64));
+  d.embed_model = str_col(row, "embed_model");
+  d.vector_store = str_col(row, "vector_store");
+  d.error_code = str_col(row, "error_code");
+  d.error_message = str_col(row, "error_message");
+  d.created_ms = get_int(row, "created_at").value_or(0);
+  d.updated_ms = get_int(row, "updated_at").value_or(0);
+  d.ready_ms = get_int(row, "ready_at").value_or(0);
+  return d;
+}
+
+json document_json(const DocumentRecord& d) {
+  auto opt_str = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
+  json out = {{"id", d.id},
+              {"title", d.title},
+              {"metadata", d.metadata},
+              {"state", d.state},
+              {"source", d.source},
+              {"fileId", opt_str(d.file_id)},
+              {"contentType", opt_str(d.content_type)},
+              {"format", opt_str(d.format)},
+              {"chars", d.chars},
+              {"chunkCount", d.chunk_count},
+              {"chunking", {{"size", d.chunking.max_chars}, {"overlap", d.chunking.overlap}}},
+              {"embeddingModel", opt_str(d.embed_model)},
+              {"vectorStore", opt_str(d.vector_store)},
+              {"createdAt", d.created_ms},
+              {"updatedAt", d.updated_ms},
+              {"readyAt", d.ready_ms ? json(d.ready_ms) : json(nullptr)}};
+  if (d.building) {
+    out["job"] = {{"id", "ing_" + d.uid + "_" + std::to_string(*d.building)},
+                  {"state", d.chunks_total > 0 ? "processing" : "queued"},
+                  {"chunksDone", d.chunks_done},
+                  {"chunksTotal", d.chunks_total}};
+  }
+  if (!d.error_code.empty()) {
+    out["error"] = {{"code", d.error_code}, {"message", d.error_message}};
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, json>>> parse_metadata_filter(const json& obj) {
+  std::vector<std::pair<std::string, json>> out;
+  if (obj.is_null()) return out;
+  if (!obj.is_object()) return field_error("metadata", "must be an object of key: value");
+  if (obj.size() > 8) return field_error("metadata", "at most 8 filter keys");
+  for (const auto& [k, v] : obj.items()) {
+    if (!valid_meta_key(k)) return field_error("metadata", "keys are 1-64 of [A-Za-z0-9_-]");
+    if (!(v.is_string() || v.is_number() || v.is_boolean())) {
+      return field_error("metadata", "values must be strings, numbers or booleans");
+    }
+    out.emplace_back(k, v);
+  }
+  return out;
+}
+
+Result<std::string> metadata_filter_sql(const std::vector<std::pair<std::string, json>>& filter,
+                                        size_t first_param, json& params) {
+  std::string sql;
+  size_t n = first_param;
+  for (const auto& [k, v] : filter) {
+    if (!valid_meta_key(k)) return field_error("metadata", "invalid key");
+    // The key is restricted to safe characters above, so it can sit inside the JSON path.
+    sql += " AND json_extract(d.metadata, '$.\"" + k + "\"') = ?" + std::to_string(n++);
+    if (v.is_boolean()) {
+      params.push_back(v.get<bool>() ? 1 : 0);  // SQLite's JSON true is 1
+    } else {
+      params.push_back(v);
+    }
+  }
+  return sql;
+}
+
+Result<IngestRequest> parse_ingest_request(const json& body) {
+  IngestRequest r;
+  const json* content = find(body, "content");
+  const json* file_id = find(body, "fileId");
+  bool has_content = content && !content->is_null();
+  bool has_file = file_id && !file_id->is_null();
+  if (has_content == has_file) {
+    return field_error(has_content ? "fileId" : "content", "give exactly one of content or fileId");
+  }
+  if (has_content) {
+    if (!content->is_string()) return field_error("content", "must be a string");
+    r.content = content->get<std::string>();
+    if (r.content->empty()) return field_error("content", "must not be empty");
+  } else {
+    if (!file_id->is_string() || file_id->get<std::string>().empty()) {
+      return field_error("fileId", "must be a file id");
+    }
+    r.file_id = file_id->get<std::string>();
+  }
+  if (const json* t = find(body, "title"); t && !t->is_null()) {
+    if (!t->is_string()) return field_error("title", "must be a string");
+    r.title = t->get<std::string>();
+    // nlohmann's parser has already refused invalid UTF-8 in any JSON string.
+    if (r.title.size() > kMaxTitleBytes) {
+      return field_error("title", "at most 300 bytes");
+    }
+  }
+  if (const json* m = find(body, "metadata"); m && !m->is_null()) {
+    if (!m->is_object()) return field_error("metadata", "must be an object");
+    if (dump_json(*m).size() > kMaxMetadataBytes) {
+      return field_error("metadata", "at most 16 KiB as JSON");
+    }
+    r.metadata = *m;
+  }
+  for (const char* key : {"docId", "id"}) {
+    if (const json* id = find(body, key); id && !id->is_null()) {
+      if (!id->is_string() || !valid_doc_id(id->get<std::string>())) {
+        return field_error(key, "1-128 characters of [A-Za-z0-9._:-]");
+      }
+      r.doc_id = id->get<std::string>();
+      break;
+    }
+  }
+  if (const json* ct = find(body, "contentType"); ct && !ct->is_null()) {
+    if (!ct->is_string() || ct->get<std::string>().size() > 100) {
+      return field_error("contentType", "must be a media type");
+    }
+    r.content_type = ct->get<std::string>();
+  }
+  if (std::optional<int64_t> size = get_int(body, "chunkSize")) {
+    r.chunking.max_chars = *size > 0 ? static_cast<size_t>(*size) : 0;
+  }
+  if (std::optional<int64_t> ov = get_int(body, "chunkOverlap")) {
+    r.chunking.overlap = *ov >= 0 ? static_cast<size_t>(*ov) : kMaxChunkChars;
+  }
+  Status ok = validate_chunk_options(r.chunking);
+  if (!ok.ok()) return ok.take_error();
+  return r;
+}
+
+Task<Result<DocumentRecord>> find_document(Ctx& ctx, std::string user_id, std::string id) {
+  Result<json> row =
+      co_await d1_first(ctx, Stmt("SELECT " + std::string(kDocumentColumns) +
+                                      " FROM documents WHERE user_id = ?1 AND id = ?2",
+                                  {user_id, id}));
+  if (!row.ok()) co_return row.take_error();
+  if (row.value().is_null()) co_return api_error(404, "documents.not_found", "No such document");
+  co_return document_from_row(row.value());
+}
+
+Task<Result<IngestStarted>> start_ingest(Ctx& ctx, User user, IngestRequest req) {
+  const int64_t now = static_cast<int64_t>(ctx.now_ms());
+  std::string source = req.content ? "content" : "file";
+  std::string r2_key;
+  std::string content_type = req.content_type;
+  std::string filename;
+  int64_t size = req.content ? static_cast<int64_t>(req.content->size()) : 0;
+  if (req.file_id) {
+    Result<FileRecord> f = co_await find_file(ctx, user.id, *req.file_id);
+    if (!f.ok()) co_return f.take_error();
+    r2_key = f.value().r2_key;
+    content_type = f.value().content_type;
+    filename = f.value().filename;
+    size = f.value().size;
+    if (req.title.empty()) req.title = filename;
+    if (size > static_cast<int64_t>(kMaxExtractBytes)) {
+      co_return api_error(413, "extract.too_large", "The file is too large to index");
+    }
+  }
+  if (req.title.empty()) req.title = "Untitled";
+
+  // Create the row, or start a new generation of an existing one (re-ingest of the same docId).
+  Result<DocumentRecord> existing = api_error(404, "documents.not_found", "");
+  if (req.doc_id) existing = co_await find_document(ctx, user.id, *req.doc_id);
+  if (!existing.ok() && existing.error().status != 404) co_return existing.take_error();
+  DocumentRecord doc;
+  if (existing.ok()) {
+    doc = std::move(existing.value());
+    const int64_t gen = std::max(doc.generation, doc.building.value_or(0)) + 1;
+    Result<RunMeta> up = co_await d1_run(
+        ctx, Stmt("UPDATE documents SET title = ?2, metadata = ?3, source = ?4, file_id = ?5, "
+                  "r2_key = ?6, content_type = ?7, chunk_size = ?8, chunk_overlap = ?9, "
+                  "building = ?10, chunks_done = 0, chunks_total = 0, error_code = NULL, "
+                  "error_message = NULL, updated_at = ?11, "
+                  "state = CASE WHEN generation > 0 THEN 'ready' ELSE 'queued' END "
+                  "WHERE uid = ?1",
+                  {doc.uid, req.title, dump_json(req.metadata), source,
+                   req.file_id ? json(*req.file_id) : json(nullptr),
+                   r2_key.empty() ? json(nullptr) : json(r2_key), content_type,
+                   req.chunking.max_chars, req.chunking.overlap, gen, now}));
+    if (!up.ok()) co_return up.take_error();
+    doc.building = gen;
+  } else {
+    doc.uid = co_await new_id(ctx, "doc_");
+    doc.id = req.doc_id.value_or(doc.uid);
+    doc.building = 1;
+    Result<RunMeta> ins = co_await d1_run(
+        ctx, Stmt("INSERT INTO documents (uid, id, user_id, title, metadata, source, file_id, "
+                  "r2_key, content_type, state, building, chunk_size, chunk_overlap, created_at, "
+                  "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', 1, ?10, ?11, "
+                  "?12, ?12)",
+                  {doc.uid, doc.id, user.id, req.title, dump_json(req.metadata), source,
+                   req.file_id ? json(*req.file_id) : json(nullptr),
+                   r2_key.empty() ? json(nullptr) : json(r2_key), content_type,
+                   req.chunking.max_chars, req.chunking.overlap, now}));
+    if (!ins.ok()) {
+      if (is_conflict(ins.error())) {
+        co_return api_error(409, "documents.busy",
+                            "This docId is being created by another request; retry");
+      }
+      co_return ins.take_error();
+    }
+    doc.state = "queued";
+    doc.created_ms = now;
+  }
+  doc.user_id = user.id;
+  doc.title = req.title;
+  doc.metadata = req.metadata;
+  doc.source = source;
+  doc.file_id = req.file_id.value_or("");
+  doc.r2_key = r2_key;
+  doc.content_type = content_type;
+  doc.chunking = req.chunking;
+  doc.updated_ms = now;
+  const int64_t gen = *doc.building;
+
+  const int64_t inline_max = env_int(ctx.env(), "INGEST_INLINE_BYTES", kDefaultInlineBytes);
+  if (size <= inline_max) {
+    std::optional<std::string> bytes;
+    if (req.content) bytes = std::move(*req.content);
+    Status built = co_await build_generation(ctx, doc, gen, std::move(bytes));
+    if (!built.ok()) {
+      // The client hears of the failure now, so a document that never became ready is removed
+      // rather than left behind as 'failed'; a re-ingest keeps its previous generation.
+      Status recorded = doc.generation == 0 ? co_await remove_unready(ctx, doc.uid)
+                                            : co_await record_failure(ctx, doc, gen, built.error());
+      (void)recorded;  // the build error is what the client needs to see
+      co_return built.take_error();
+    }
+    Result<DocumentRecord> fresh = co_await find_document(ctx, user.id, doc.id);
+    if (!fresh.ok()) co_return fresh.take_error();
+    co_return IngestStarted{std::move(fresh.value()), true};
+  }
+
+  // Large: keep the text in R2 (the job may run in another isolate), then queue the build.
+  if (req.content) {
+    doc.r2_key = object_key(user.id, doc.uid, "content.txt");
+    R2PutOptions opt;
+    opt.content_type = "text/plain; charset=utf-8";
+    opt.custom_metadata = {{"uploader", user.id}, {"route", "/api/v1/documents"}};
+    Result<R2Object> put = co_await r2_put(ctx, doc.r2_key, std::move(*req.content), opt);
+    if (!put.ok()) co_return put.take_error();
+    Result<RunMeta> up = co_await d1_run(
+        ctx, Stmt("UPDATE documents SET r2_key = ?2 WHERE uid = ?1", {doc.uid, doc.r2_key}));
+    if (!up.ok()) co_return up.take_error();
+  }
+  Status queued = co_await enqueue_job(
+      ctx, {{"kind", "ingest"}, {"user", user.id}, {"uid", doc.uid}, {"generation", gen}});
+  if (!queued.ok()) {
+    Status recorded = co_await record_failure(ctx, doc, gen, queued.error());
+    (void)recorded;
+    co_return queued.take_error();
+  }
+  Result<DocumentRecord> fresh = co_await find_document(ctx, user.id, doc.id);
+  if (!fresh.ok()) co_return fresh.take_error();
+  co_return IngestStarted{std::move(fresh.value()), false};
+}
+
+Task<Result<DocumentPage>> list_documents(Ctx& ctx, std::string user_id, DocumentQuery q) {
+  json params = json::array({user_id});
+  std::string sql =
+      "SELECT " + std::string(kDocumentColumns) + " FROM documents d WHERE d.user_id = ?1";
+  if (!q.cursor.empty()) {
+    // Cursor: "{created_at}.{uid}" of the last item, base64url so clients treat it as opaque.
+    std::optional<std::string> raw = base64url_decode(q.cursor);
+    size_t dot = raw ? raw->find('.') : std::string::npos;
+    if (dot == std::string::npos) co_return field_error("cursor", "not a cursor from this API");
+    int64_t created = 0;
+    auto [p, ec] = std::from_chars(raw->data(), raw->data() + dot, created);
+    if (ec != std::errc() || p != raw->data() + dot) {
+      co_return field_error("cursor", "not a cursor from this API");
+    }
+    params.push_back(created);
+    params.push_back(raw->substr(dot + 1));
+    sql += " AND (d.created_at < ?2 OR (d.created_at = ?2 AND d.uid < ?3))";
+  }
+  if (!q.title.empty()) {
+    std::string like = "%";
+    for (char c : q.title) {
+      if (c == '%' || c == '_' || c == '\\') like.push_back('\\');
+      like.push_back(c);
+    }
+    like.push_back('%');
+    params.push_back(like);
+    sql += " AND d.title LIKE ?" + std::to_string(params.size()) + " ESCAPE '\\'";
+  }
+  Result<std::string> meta = metadata_filter_sql(q.metadata, params.size() + 1, params);
+  if (!meta.ok()) co_return meta.take_error();
+  sql += meta.value();
+  sql += " ORDER BY d.created_at DESC, d.uid DESC LIMIT " + std::to_string(q.limit + 1);
+  Result<std::vector<json>> rows = co_await d1_all(ctx, Stmt(sql, params));
+  if (!rows.ok()) co_return rows.take_error();
+  DocumentPage page;
+  for (const json& row : rows.value()) page.items.push_back(document_from_row(row));
+  if (page.items.size() > q.limit) {
+    page.items.pop_back();
+    const DocumentRecord& last = page.items.back();
+    page.next_cursor = base64url_encode(std::to_string(last.created_ms) + "." + last.uid);
+  }
+  co_return page;
+}
+
+Task<Status> delete_document(Ctx& ctx, DocumentRecord d) {
+  // Vector ids of the live generation (and of one being built, which the job also cleans up).
+  std::vector<std::string> vids;
+  if (d.vector_store == "vectorize") {
+    for (int64_t i = 0; i < d.chunk_count; ++i) vids.push_back(vector_id(d.uid, d.generation, i));
+  }
+  Result<std::vector<BatchItem>> r = co_await d1_batch(
+      ctx, {Stmt("DELETE FROM documents WHERE uid = ?1 AND user_id = ?2", {d.uid, d.user_id}),
+            Stmt("DELETE FROM files WHERE user_id = ?1 AND r2_key = ?2",
+                 {d.user_id, d.r2_key.empty() ? json(nullptr) : json(d.r2_key)}),
+            bump_vector_version(d.user_id)});
+  if (!r.ok()) co_return r.take_error();
+  if (!d.r2_key.empty()) {
+    Status gone = co_await r2_delete(ctx, {d.r2_key});
+    if (!gone.ok()) co_return gone.take_error();
+  }
+  for (size_t i = 0; i < vids.size(); i += kVectorizeUpsertBatch) {
+    std::vector<std::string> part(vids.begin() + static_cast<std::ptrdiff_t>(i),
+                                  vids.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                     vids.size(), i + kVectorizeUpsertBatch)));
+    Status gone = co_await vectorize_delete(ctx, std::move(part));
+    if (!gone.ok()) co_return gone.take_error();
+  }
+  co_return ok_status();
+}
+
+}  // namespace ec

@@ -1,0 +1,31 @@
+// Which embedder and which vector store this deployment uses (DESIGN §4), and batched embedding.
+//   EMBEDDINGS   = auto | workers-ai | local   (auto: Workers AI when the AI binding exists)
+//   VECTOR_STORE = auto | vectorize | local    (auto: Vectorize when VECTOR_INDEX exists)
+// Every stored vector records its model; vectors of different models are never compared.
+#pragma once
+
+#include "core/context.hpp"
+#include "core/error.hpp"
+#include "core/task.hpp"
+
+#include <string>
+#include <vector>
+
+namespace ec {
+
+struct EmbedderChoice {
+  bool workers_ai = false;
+  std::string model;  // kWorkersAiEmbedModel or kLexicalEmbedderModel
+  size_t batch = 64;  // texts per embedding call
+};
+
+EmbedderChoice choose_embedder(const Ctx& ctx);
+bool use_vectorize(const Ctx& ctx);
+bool has_binding(const Ctx& ctx, std::string_view name);
+
+// texts.size() rows of kEmbeddingDims floats, unit length (row-major). Workers AI calls are split
+// into batches of at most kWorkersAiEmbedBatch.
+Task<Result<std::vector<float>>> embed_texts(Ctx& ctx, EmbedderChoice choice,
+                                             std::vector<std::string> texts);
+
+}  // namespace ec
