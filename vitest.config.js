@@ -22,7 +22,7 @@ export default defineConfig(async () => {
             MAX_UPLOAD_BYTES: "262144",
             INGEST_INLINE_BYTES: "8192",
             // Binary fixtures for the Worker tests (an object, so the core never sees it).
-            TEST_FIXTURES: Object.fromEntries(["multipage.pdf", "encrypted.pdf", "truncated.pdf"]
+            TEST_FIXTURES: Object.fromEntries(["multipage.pdf", "encrypted.pdf", "scanned.pdf"]
               .map((f) => [f, readFileSync(`tests/fixtures/pdf/${f}`).toString("base64")])),
           },
         },
