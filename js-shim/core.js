@@ -88,9 +88,21 @@ export class Core {
 
   // [name, value] pairs of the request headers the core reads. One pass over the headers (names
   // arrive lower-cased) is an order of magnitude cheaper than a get() per wanted name.
-  pickHeaders(headers) {
+  pickHeaders(headers, url) {
     const list = [];
-    for (const entry of headers) if (this.headerNames.has(entry[0])) list.push(entry);
+    let host = false;
+    for (const entry of headers) {
+      if (this.headerNames.has(entry[0])) {
+        list.push(entry);
+        if (entry[0] === "host") host = true;
+      }
+    }
+    // workerd keeps Host out of request.headers; the URL has it (for absolute signed URLs).
+    if (!host && url && this.headerNames.has("host")) {
+      const start = url.indexOf("//") + 2;
+      const end = url.indexOf("/", start);
+      list.push(["host", url.slice(start, end < 0 ? undefined : end)]);
+    }
     return list;
   }
 

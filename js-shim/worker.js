@@ -61,7 +61,7 @@ export async function handle(request, env, core, ctx) {
   };
   try {
     let out = core.start(Date.now(), freshRandom(ENVELOPE_RANDOM_BYTES), request.method, path,
-      query, core.pickHeaders(request.headers));
+      query, core.pickHeaders(request.headers, request.url));
     while (out.kind === FRAME_EFFECTS) {
       session = out.session;
       const results = await Promise.all(out.effects.map((e) => performEffect(e, request, env, host)));
