@@ -59,8 +59,8 @@ RangeDecision decide_range(const std::string* header, int64_t size) {
 }
 
 std::string content_range(const ByteRange& r, int64_t size) {
-  return "bytes " + std::to_string(r.offset) + "-" + std::to_string(r.offset + r.length - 1) +
-         "/" + std::to_string(size);
+  return "bytes " + std::to_string(r.offset) + "-" + std::to_string(r.offset + r.length - 1) + "/" +
+         std::to_string(size);
 }
 
 std::string attachment_disposition(std::string_view filename) {
@@ -70,9 +70,8 @@ std::string attachment_disposition(std::string_view filename) {
   for (unsigned char c : filename) {
     bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                  c == '.' || c == '-' || c == '_';
-    ascii.push_back(c < 0x80 && c >= 0x20 && c != '"' && c != '\\' && c != 0x7f
-                        ? static_cast<char>(c)
-                        : '_');
+    ascii.push_back(
+        c < 0x80 && c >= 0x20 && c != '"' && c != '\\' && c != 0x7f ? static_cast<char>(c) : '_');
     if (plain) {
       encoded.push_back(static_cast<char>(c));
     } else {

@@ -244,3 +244,52 @@ TEST_CASE("ingest and search requests are validated field by field", "[rag]") {
     CHECK_FALSE(parse_search_request(bad).ok());
   }
 }
+
+TEST_CASE("with an LLM bound, the graph comes from its validated JSON; junk falls back to local",
+          "[rag]") {
+  auto env = production_env();
+  env.erase("LLM_TASKS");
+  FakeHost h(env);
+  FakeVectorize fake;
+  std::string reply;
+  std::vector<std::string> prompts;
+  h.intercept = [&](const std::string& op, const json& args) -> std::optional<ForcedResult> {
+    if (op == "ai.run") {
+      CHECK(args.at("model") == "@cf/meta/llama-3.1-8b-instruct");
+      prompts.push_back(args.at("input").at("messages").at(1).at("content").get<std::string>());
+      return ForcedResult{true, json{{"response", reply}}.dump(), ""};
+    }
+    return fake.handle(op, args);
+  };
+  std::string t = register_token(h, "fay");
+  reply =
+      "Here you go:\n```json\n{\"entities\":[{\"name\":\"Ada Lovelace\",\"type\":\"person\"},"
+      "{\"name\":\"Analytical Engine\",\"type\":\"machine\"}],\"relations\":[{\"source\":"
+      "\"Ada Lovelace\",\"target\":\"Analytical Engine\",\"relation\":\"wrote notes on\"},"
+      "{\"source\":\"Ada Lovelace\",\"target\":\"Nobody\",\"relation\":\"x\"}]}\n```";
+  REQUIRE(
+      h.post("/api/v1/documents",
+             {{"docId", "ada"}, {"content", "Ada Lovelace wrote notes on the Analytical Engine."}},
+             t)
+          .status == 201);
+  REQUIRE(prompts.size() == 1);
+  CHECK(prompts[0].find("Analytical Engine") != std::string::npos);
+  HttpResult g = h.get("/api/v1/documents/ada/graph", t);
+  REQUIRE(g.status == 200);
+  const json& graph = g.body_json["graph"];
+  REQUIRE(graph["entities"].size() == 2);
+  CHECK(graph["entities"][1]["type"] == "other");  // "machine" is not an allowed type
+  REQUIRE(graph["relations"].size() == 1);         // the one naming an unknown entity is dropped
+  CHECK(graph["relations"][0]["relation"] == "wrote_notes_on");
+
+  reply = "I cannot help with that.";
+  REQUIRE(
+      h.post("/api/v1/documents",
+             {{"docId", "ada"}, {"content", "Grace Hopper built the first compiler at Harvard."}},
+             t)
+          .status == 201);
+  HttpResult local = h.get("/api/v1/documents/ada/graph", t);
+  bool found = false;
+  for (const json& e : local.body_json["graph"]["entities"]) found |= e["name"] == "Grace Hopper";
+  CHECK(found);
+}
