@@ -7,11 +7,13 @@
 //   5. per-request cost inside one workerd isolate, edgechat vs reference
 //   6. RAG building blocks (bench/rag.mjs): chunker MB/s native, Wasm and LangChain's splitter on
 //      the same ~10 MB text; top-10 over 10,000 x 768 vectors (float32, int8) native and Wasm
+//   7. ingest and search end to end over HTTP on local workerd (bench/ingest.mjs): a ~1 MB Markdown
+//      document ingested inline (chunks/s, MB/s), then search latency per mode, cold and warm
 // then saves bench/results/latest.json and prints a compact table. Nothing here is a pass/fail
 // test: targets are shown next to the figures, and a figure that could not be measured says why.
 //
 // Options: --quick (shorter runs, for trying the script out), --skip-load, --skip-native,
-//          --skip-rag, --state-on-disk (Miniflare state under bench/.state even when /dev/shm exists),
+//          --skip-rag, --skip-ingest, --state-on-disk (Miniflare state under bench/.state even when /dev/shm exists),
 //          --wasm-build ok|failed|skipped, --native-build ok|failed|skipped,
 //          --rag-wasm-build ok|failed|skipped (set by scripts/bench).
 import { execFile, fork, spawnSync } from "node:child_process";
@@ -25,6 +27,7 @@ import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
 import { compareInIsolate } from "./isolate.mjs";
+import { benchIngest, INGEST_BINDINGS } from "./ingest.mjs";
 import { makeFixture } from "./lib/fixture.mjs";
 import { benchRag, RAG_NATIVE, RAG_WASM } from "./rag.mjs";
 import { benchInstantiate, benchMe, median, percentile } from "./wasm-core.mjs";
@@ -231,12 +234,12 @@ function stateDir(name) {
   return path.join(stateRoot, name);
 }
 
-function serve(name, config, script) {
+function serve(name, config, script, bindings = undefined) {
   const state = stateDir(name);
   rmSync(state, { recursive: true, force: true });
   const log = path.join(STATE, `${name}.log`);
   const child = fork(path.join(BENCH, "serve.mjs"),
-    [JSON.stringify({ name, config, script, port: 0, state, log })],
+    [JSON.stringify({ name, config, script, port: 0, state, log, bindings })],
     { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   children.add(child);
   let next = 0;
@@ -498,6 +501,62 @@ async function measureRag() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 7. ingest + search end to end on local workerd
+async function measureIngest() {
+  section("7. Ingest + search end to end (HTTP → Worker on local workerd, lexical embedder, local index in D1, FTS5)");
+  if (flag("--skip-ingest")) {
+    results.ingest = { error: "skipped (--skip-ingest)" };
+    console.log("  skipped (--skip-ingest)");
+    return;
+  }
+  const script = await bundle(path.join(ROOT, "wrangler.toml"), path.join(STATE, "dist-edgechat-ingest"));
+  const edge = await serve("edgechat-ingest", path.join(ROOT, "wrangler.toml"), script, INGEST_BINDINGS);
+  let r;
+  try {
+    await migrate(edge);
+    r = await benchIngest({ url: edge.url, quick: QUICK, sql: (batch) => edge.sql(batch) });
+  } finally {
+    await edge.stop();
+    if (stateRoot && stateRoot !== STATE) rmSync(stateRoot, { recursive: true, force: true });
+  }
+  r.method = `Miniflare ${MINIFLARE_VERSION} Node API, edgechat bundled by \`wrangler deploy --dry-run\`, direct socket, ` +
+    `D1 state on ${stateRoot === STATE ? "disk (bench/.state)" : "tmpfs (/dev/shm)"}, ` +
+    `bindings ${JSON.stringify(INGEST_BINDINGS)}; sequential requests from this process, wall-clock incl. JSON body transfer`;
+  results.ingest = r;
+  if (r.error) {
+    console.log(`  not measured: ${r.error}`);
+    return;
+  }
+  const d = r.document, ing = r.ingest;
+  console.log(`  document: ${f(d.bytes / 1e6, 3)} MB UTF-8, ${d.chars.toLocaleString("en")} chars, ${d.headings} headings` +
+    ` (${f(100 * d.nonAsciiExtraBytes / d.bytes, 1)}% extra bytes from non-ASCII); request body ${f(d.requestBodyBytes / 1e6, 3)} MB JSON`);
+  console.log(`  POST /api/v1/documents {docId:"${d.docId}"} inline, ×${ing.runs.length} (each re-ingest replaces the previous generation):`);
+  ing.runs.forEach((x, i) => {
+    const c = r.coldSearch.runs[i];
+    console.log(`    #${i + 1}${i === 0 ? " (incl. instance warm-up)" : "                         "} ` +
+      (x.status === 201
+        ? `${f(x.ms, 0).padStart(6)} ms  ${x.chunkCount} chunks  ${f(x.chunksPerS, 0).padStart(6)} chunks/s  ${f(x.mbPerS, 3)} MB/s`
+        : `FAILED ${x.status}: ${x.error}`) +
+      (c ? `   then cold search ${c.status === 200 ? `${f(c.ms, 1)} ms (${c.hits} hits)` : `FAILED ${c.status}`}` : ""));
+  });
+  if (ing.medianMs !== null) {
+    console.log(`    median ${f(ing.medianMs, 0)} ms: ${f(ing.chunksPerS, 0)} chunks/s, ${f(ing.mbPerS, 3)} MB/s` +
+      ` (embedder ${ing.embeddingModel}, vector store ${ing.vectorStore}); chunk rows by generation after the runs:` +
+      ` ${JSON.stringify(r.chunkRowsByGeneration ?? "n/a")}`);
+  }
+  console.log(`  POST /api/v1/search topK 10, ${r.search.hybrid?.queries ?? "?"} queries round-robin, sequential, 3 warm-up each:`);
+  console.log(`    ${"mode".padEnd(16)} ${"median ms".padStart(9)} ${"p95 ms".padStart(8)} ${"n".padStart(4)}  mean hits`);
+  console.log(`    ${"hybrid, cold".padEnd(16)} ${f(r.coldSearch.medianMs, 2).padStart(9)} ${"".padStart(8)} ${String(r.coldSearch.runs.length).padStart(4)}` +
+    "  (first search after each ingest: loads the local index from D1)");
+  for (const [mode, x] of Object.entries(r.search)) {
+    console.log(`    ${`${mode}, warm`.padEnd(16)} ${f(x.medianMs, 2).padStart(9)} ${f(x.p95Ms, 2).padStart(8)} ${String(x.n).padStart(4)}  ${f(x.meanHits, 1)}` +
+      `${x.failed ? `  (${x.failed} FAILED)` : ""}` +
+      (x.perQuery?.length ? `   slowest query "${x.perQuery[0].query}" ${f(x.perQuery[0].medianMs, 1)} ms, fastest "${x.perQuery.at(-1).query}" ${f(x.perQuery.at(-1).medianMs, 1)} ms` : ""));
+  }
+  for (const x of r.failures) console.log(`  failed: ${x.what}: ${x.status} ${x.body.slice(0, 200)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
 function table() {
   const rows = [];
   const add = (metric, value, target = "", verdict = "") => rows.push([metric, value, target, verdict]);
@@ -550,6 +609,18 @@ function table() {
       rw.error ? "n/a" : rw.topk.f32.medianMs <= TARGETS.topkWasmMs ? "met" : "MISSED");
     add("top-10 of 10k×768 int8 ms native / wasm", `${ms(rn, "int8")} / ${ms(rw, "int8")}`);
   }
+  const ing = results.ingest ?? {};
+  if (ing.error) {
+    add("ingest 1 MB + search (HTTP)", `n/a: ${ing.error}`);
+  } else if (ing.ingest) {
+    const i = ing.ingest;
+    add("ingest 1 MB inline, median of 3", i.medianMs === null ? "n/a (see ingest.failures)"
+      : `${f(i.medianMs, 0)} ms, ${i.chunkCount} chunks: ${f(i.chunksPerS, 0)} chunks/s, ${f(i.mbPerS, 2)} MB/s`);
+    add("search hybrid cold ms (median)", f(ing.coldSearch.medianMs, 1));
+    for (const [mode, x] of Object.entries(ing.search ?? {})) {
+      add(`search ${mode} warm ms median / p95`, `${f(x.medianMs, 2)} / ${f(x.p95Ms, 2)}${x.failed ? ` (${x.failed} failed)` : ""}`);
+    }
+  }
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => String(r[i]).length), 6));
   section(`Summary (${results.when}, ${results.machine.cpus} CPUs, Node ${results.machine.node}${QUICK ? ", --quick" : ""})`);
   for (const r of rows) console.log("  " + r.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd());
@@ -586,6 +657,12 @@ async function main() {
     await measureRag();
   } catch (e) {
     results.rag = { error: String(e?.message ?? e) };
+    console.log(`  not measured: ${e?.message ?? e}`);
+  }
+  try {
+    await measureIngest();
+  } catch (e) {
+    results.ingest = { ...(results.ingest ?? {}), error: String(e?.message ?? e) };
     console.log(`  not measured: ${e?.message ?? e}`);
   }
   table();

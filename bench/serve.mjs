@@ -1,6 +1,7 @@
 // Serves one bundled Worker on workerd through Miniflare's Node API, in its own process so the
 // load generator's event loop never handles the Worker's logs. Forked by bench/run.mjs:
-//   node bench/serve.mjs '{"name","config","script","port","state","log"}'
+//   node bench/serve.mjs '{"name","config","script","port","state","log"[,"bindings"]}'
+// `bindings` (optional) is merged over the config's [vars] etc., e.g. {"INGEST_INLINE_BYTES": "4194304"}.
 // Protocol over IPC: it sends {ready, url}; it answers {id, sql, params} (run on the Worker's D1
 // binding DB, for seeding and migrations) with {id, rows} or {id, error}; {exit} stops it.
 import { createWriteStream, mkdirSync } from "node:fs";
@@ -15,6 +16,7 @@ const log = createWriteStream(opts.log);
 
 const mf = new Miniflare({
   ...workerOptions,
+  bindings: { ...(workerOptions.bindings ?? {}), ...(opts.bindings ?? {}) },
   name: opts.name,
   modules: true,
   scriptPath: opts.script,
