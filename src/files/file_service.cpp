@@ -247,8 +247,15 @@ Task<Result<std::string>> read_file_bytes(Ctx& ctx, const FileRecord& f, int64_t
   co_return co_await r2_get(ctx, f.r2_key, max_bytes);
 }
 
-Task<Result<std::string>> presign_secret(Ctx& ctx) {
+std::string& cached_presign_secret() {
   static std::string cached;
+  return cached;
+}
+
+void reset_presign_secret_cache() { cached_presign_secret().clear(); }
+
+Task<Result<std::string>> presign_secret(Ctx& ctx) {
+  std::string& cached = cached_presign_secret();
   std::string_view configured = ctx.env("PRESIGN_SECRET");
   if (configured.size() >= 32) co_return std::string(configured);
   if (!cached.empty()) co_return cached;

@@ -61,6 +61,9 @@ Task<Status> delete_file(Ctx& ctx, FileRecord f);
 // Reads a stored file whole (for extraction), at most max_bytes.
 Task<Result<std::string>> read_file_bytes(Ctx& ctx, const FileRecord& f, int64_t max_bytes);
 
+// Forgets the cached generated secret (core_init: a new environment may mean another database).
+void reset_presign_secret_cache();
+
 // Worker-signed URLs: the HMAC key is PRESIGN_SECRET, or one generated on first use and kept in
 // D1 (generated_secrets) so every isolate signs with the same key.
 Task<Result<std::string>> presign_secret(Ctx& ctx);

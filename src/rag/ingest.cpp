@@ -2,6 +2,7 @@
 
 #include "bindings/r2.hpp"
 #include "bindings/vectorize.hpp"
+#include "core/utf8.hpp"
 #include "crypto/encoding.hpp"
 #include "rag/embedder.hpp"
 #include "rag/extract_document.hpp"
@@ -22,16 +23,6 @@ constexpr size_t kRowsPerInsert = kD1MaxParams / kChunkParams;  // D1: ≤ 100 b
 constexpr size_t kPreviewChars = 1000;
 
 int64_t now_ms(const Ctx& ctx) { return static_cast<int64_t>(ctx.now_ms()); }
-
-// The first n code points of s.
-std::string utf8_prefix(std::string_view s, size_t n) {
-  size_t i = 0;
-  for (size_t cps = 0; i < s.size() && cps < n; ++cps) {
-    ++i;
-    while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
-  }
-  return std::string(s.substr(0, i));
-}
 
 std::string vector_blob(const float* v) {
   int8_t q[kEmbeddingDims];
@@ -262,8 +253,8 @@ Task<Status> build_generation(Ctx& ctx, DocumentRecord doc, int64_t gen,
       "embed_model = ?7, vector_store = ?8, error_code = NULL, error_message = NULL, "
       "ready_at = ?9, updated_at = ?9 WHERE uid = ?1 AND building = ?2",
       json::array({doc.uid, gen, total, text.value().format, chars,
-                   utf8_prefix(text.value().text, kPreviewChars), embedder.model,
-                   to_vectorize ? "vectorize" : "local", now_ms(ctx)}));
+                   text.value().text.substr(0, utf8_prefix_chars(text.value().text, kPreviewChars)),
+                   embedder.model, to_vectorize ? "vectorize" : "local", now_ms(ctx)}));
   // Guarded by the UPDATE above having happened (generation = gen), so a superseded build
   // deletes nothing of the winner's.
   const std::string live =

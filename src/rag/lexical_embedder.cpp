@@ -90,37 +90,8 @@ std::string_view expand_fold(const char& c) {
   }
 }
 
-// Decodes one UTF-8 sequence at text[i]; returns the code point and sets len, or returns -1 with
-// len = 1 for an invalid, overlong, surrogate or truncated sequence.
-int32_t decode_utf8(std::string_view text, size_t i, size_t& len) {
-  const auto b0 = static_cast<unsigned char>(text[i]);
-  len = 1;
-  if (b0 < 0x80) return b0;
-  size_t need = 0;
-  uint32_t cp = 0;
-  uint32_t min = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    need = 1, cp = b0 & 0x1F, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    need = 2, cp = b0 & 0x0F, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    need = 3, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    return -1;
-  }
-  if (text.size() - i <= need) return -1;
-  for (size_t k = 1; k <= need; ++k) {
-    const auto b = static_cast<unsigned char>(text[i + k]);
-    if ((b & 0xC0) != 0x80) return -1;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
-  len = need + 1;
-  return static_cast<int32_t>(cp);
-}
-
-bool is_separator(int32_t cp) {
-  if (cp < 0) return true;  // invalid UTF-8
+bool is_separator(uint32_t cp) {
+  if (cp == kUtf8Invalid) return true;
   if (cp < 0x80) {
     return !((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'));
   }
@@ -153,7 +124,7 @@ uint32_t fold_greek_accent(uint32_t u) {
 
 // Appends the folded form of a word code point to `word`, recording code point starts. Combining
 // marks are dropped so decomposed "e\u0301" folds like precomposed "é".
-void append_folded(int32_t cp, std::string& word, std::vector<uint32_t>& cp_starts) {
+void append_folded(uint32_t cp, std::string& word, std::vector<uint32_t>& cp_starts) {
   const auto push_ascii = [&](char c) {
     cp_starts.push_back(static_cast<uint32_t>(word.size()));
     word += c;
@@ -168,7 +139,7 @@ void append_folded(int32_t cp, std::string& word, std::vector<uint32_t>& cp_star
     return;
   }
   if (cp >= 0x300 && cp <= 0x36F) return;
-  auto u = static_cast<uint32_t>(cp);
+  uint32_t u = cp;
   if ((u >= 0x391 && u <= 0x3A9) || (u >= 0x410 && u <= 0x42F)) {
     u += 0x20;  // Greek and basic Cyrillic capitals
   } else if (u >= 0x400 && u <= 0x40F) {
@@ -203,9 +174,8 @@ void for_each_word(std::string_view text, LexicalScratch& s, OnWord&& on_word) {
   };
   reset();
   for (size_t i = 0; i < text.size();) {
-    size_t len = 1;
-    const int32_t cp = decode_utf8(text, i, len);
-    i += len;
+    uint32_t cp = 0;
+    i += decode_utf8(text, i, cp);
     if (is_separator(cp)) {
       flush();
     } else {

@@ -52,6 +52,8 @@ void remember(const std::string& user, std::shared_ptr<const LocalIndex> index) 
 
 }  // namespace
 
+void clear_local_index_cache() { cache().clear(); }
+
 Task<Result<std::shared_ptr<const LocalIndex>>> load_local_index(Ctx& ctx, std::string user_id,
                                                                  std::string model) {
   Result<json> v = co_await d1_first(

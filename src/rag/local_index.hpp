@@ -30,6 +30,9 @@ struct LocalIndex {
 Task<Result<std::shared_ptr<const LocalIndex>>> load_local_index(Ctx& ctx, std::string user_id,
                                                                  std::string model);
 
+// Forgets every cached index (core_init: a new environment may mean another database).
+void clear_local_index_cache();
+
 // Total bytes the cache may hold across users (least recently used goes first).
 inline constexpr size_t kLocalIndexCacheBytes = size_t{96} << 20;
 

@@ -1,5 +1,6 @@
 #include "rag/summarize.hpp"
 
+#include "core/utf8.hpp"
 #include "rag/lexical_embedder.hpp"
 
 #include <algorithm>
@@ -19,30 +20,9 @@ bool is_ws(char c) {
 }
 bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-// Length of the well-formed UTF-8 sequence at s[i] (no overlongs, surrogates or values above
-// U+10FFFF), or 0 if none starts there.
-size_t utf8_len(std::string_view s, size_t i) {
-  const auto b = static_cast<u8>(s[i]);
-  if (b < 0x80) return 1;
-  const size_t len = (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
-  if (len == 0 || s.size() - i < len) return 0;
-  uint32_t cp = b & (0x7F >> len);
-  for (size_t k = 1; k < len; ++k) {
-    const auto c = static_cast<u8>(s[i + k]);
-    if ((c & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (c & 0x3F);
-  }
-  const uint32_t min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
 // The longest prefix of at most max bytes that does not end inside a code point.
 std::string_view utf8_prefix(std::string_view s, size_t max) {
-  if (s.size() <= max) return s;
-  size_t p = max;
-  while (p > 0 && (static_cast<u8>(s[p]) & 0xC0) == 0x80) --p;
-  return s.substr(0, p);
+  return s.substr(0, utf8_prefix_bytes(s, max));
 }
 
 // Folded (lexical_words) English function words: frequent everywhere, so they say nothing about
@@ -126,14 +106,14 @@ std::string clean_sentence(std::string_view s) {
     }
     if (space && !out.empty()) out.push_back(' ');
     space = false;
-    const size_t len = utf8_len(s, i);
-    if (len == 0) {
+    uint32_t cp = 0;
+    const size_t len = decode_utf8(s, i, cp);
+    if (cp == kUtf8Invalid) {
       out.append("\xEF\xBF\xBD");
-      ++i;
     } else {
       out.append(s.substr(i, len));
-      i += len;
     }
+    i += len;
   }
   return out;
 }
