@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLocalJWKSet, jwtVerify } from "jose";
@@ -88,4 +88,45 @@ test("bad input gets a clear 4xx JSON error", async () => {
   const body = await r.json();
   assert.equal(body.error.code, "http.invalid_json");
   assert.equal(body.requestId, r.headers.get("x-request-id"));
+});
+
+test("upload a PDF → ingest → search finds it → download → delete (local R2, D1, FTS5, queue)", async () => {
+  const reg = await post("/api/v1/auth/register", { username: `e2e_rag_${Date.now()}`, password: "correct horse battery" });
+  const { accessToken: token } = await reg.json();
+  const auth = { authorization: `Bearer ${token}` };
+  const pdf = readFileSync(new URL("../fixtures/pdf/multipage.pdf", import.meta.url));
+  const up = await fetch(`${BASE}/api/v1/files?filename=notes.pdf`, {
+    method: "POST", headers: { ...auth, "content-type": "application/pdf" }, body: pdf,
+  });
+  assert.equal(up.status, 201);
+  const { file } = await up.json();
+
+  const made = await post("/api/v1/documents", { fileId: file.id, docId: "manual" }, token);
+  assert.equal(made.status, 201);
+  assert.equal((await made.json()).document.state, "ready");
+
+  // Big enough to be queued (over INGEST_INLINE_BYTES): the local queue consumer builds it.
+  const big = Array.from({ length: 9000 }, (_, i) => `Line ${i} about nothing in particular.`);
+  big[7100] = "The lighthouse keeper logs every passing ship in a green ledger.";
+  const queued = await post("/api/v1/documents", { docId: "big", content: big.join("\n\n") }, token);
+  assert.equal(queued.status, 202);
+  for (let i = 0; ; i++) {
+    const d = (await (await fetch(`${BASE}/api/v1/documents/big`, { headers: auth })).json()).document;
+    if (d.state === "ready" && !d.job) break;
+    assert.ok(i < 300, `queued ingest did not finish: ${JSON.stringify(d)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  const search = async (query) => (await (await post("/api/v1/search", { query, topK: 3 }, token)).json()).results;
+  assert.equal((await search("how does retrieval rank chunks"))[0].documentId, "manual");
+  assert.match((await search("lighthouse keeper ledger"))[0].text, /green ledger/);
+
+  const dl = await fetch(`${BASE}/api/v1/files/${file.id}/download`, { headers: { ...auth, range: "bytes=0-4" } });
+  assert.equal(dl.status, 206);
+  assert.equal(await dl.text(), "%PDF-");
+
+  const del = await fetch(`${BASE}/api/v1/documents/manual`, { method: "DELETE", headers: auth });
+  assert.equal(del.status, 204);
+  assert.ok((await search("how does retrieval rank chunks")).every((r) => r.documentId !== "manual"));
+  assert.equal((await fetch(`${BASE}/api/v1/files/${file.id}`, { headers: auth })).status, 404);
 });
