@@ -57,9 +57,7 @@ Result<DocumentQuery> parse_list_query(const Call& call) {
     int64_t v = 0;
     auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), v);
     if (ec != std::errc() || p != l->data() + l->size() || v < 1 || v > 100) {
-      ApiError e = api_error(400, "validation.failed", "The request is invalid");
-      e.fields = {{"limit", "an integer from 1 to 100"}};
-      return e;
+      return field_error("limit", "an integer from 1 to 100");
     }
     q.limit = static_cast<size_t>(v);
   }
@@ -73,9 +71,7 @@ Result<DocumentQuery> parse_list_query(const Call& call) {
   if (const std::string* m = call.query_param("metadata")) {
     std::optional<json> parsed = parse_json(*m, 8);
     if (!parsed || !parsed->is_object()) {
-      ApiError e = api_error(400, "validation.failed", "The request is invalid");
-      e.fields = {{"metadata", "a JSON object"}};
-      return e;
+      return field_error("metadata", "a JSON object");
     }
     for (const auto& [k, v] : parsed->items()) filter[k] = v;
   }
@@ -134,9 +130,7 @@ Task<Result<Response>> do_entities(Call& call) {
   if (!u.ok()) co_return u.take_error();
   const std::string* q = call.query_param("q");
   if (q && q->size() > 200) {
-    ApiError e = api_error(400, "validation.failed", "The request is invalid");
-    e.fields = {{"q", "at most 200 bytes"}};
-    co_return e;
+    co_return field_error("q", "at most 200 bytes");
   }
   Result<json> found = co_await find_entities(call.ctx, u.value().id, q ? *q : "", 50);
   if (!found.ok()) co_return found.take_error();

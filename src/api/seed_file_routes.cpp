@@ -28,18 +28,12 @@ int64_t ttl_from(const json& v) {
   return t < 60 ? 60 : (t > kMaxUrlTtl ? kMaxUrlTtl : t);
 }
 
-ApiError bad_field(std::string_view field, std::string msg) {
-  ApiError e = api_error(400, "validation.failed", "The request is invalid");
-  e.fields = {{std::string(field), std::move(msg)}};
-  return e;
-}
-
 Task<Result<Response>> upload_url(Call& call) {
   Result<User> u = co_await authenticate(call.ctx);
   if (!u.ok()) co_return u.take_error();
   std::string filename = string_or(call.body, "filename", string_or(call.body, "fileName", ""));
   std::string type = string_or(call.body, "contentType", "");
-  if (type.empty()) co_return bad_field("contentType", "is required");
+  if (type.empty()) co_return field_error("contentType", "is required");
   int64_t size = get_int(call.body, "size").value_or(0);
   int64_t ttl = ttl_from(call.body.value("expiresIn", json(nullptr)));
   Result<std::string> secret = co_await presign_secret(call.ctx);
@@ -86,7 +80,7 @@ Task<Result<FileRecord>> file_by_key_param(Call& call, const User& user) {
   const std::string* id = call.query_param("fileId");
   if (key) co_return co_await find_file_by_key(call.ctx, user.id, *key);
   if (id) co_return co_await find_file(call.ctx, user.id, *id);
-  co_return bad_field("key", "give key or fileId");
+  co_return field_error("key", "give key or fileId");
 }
 
 Task<Result<Response>> access_url(Call& call) {

@@ -79,7 +79,7 @@ inline constexpr std::string_view kRequestHeaders[] = {
     "x-edgechat-internal",
     "host",        // absolute URLs for presigned grants when PUBLIC_BASE_URL is unset
     "x-filename",  // raw-body uploads
-    // the shim's own job requests (bindings/jobs.hpp)
+                   // the shim's own job requests (bindings/jobs.hpp)
 };
 
 struct HttpConfig {

@@ -264,4 +264,10 @@ Status validate(const json& body, const Schema& schema, bool allow_unknown_field
   return ApiError{400, "validation.failed", "Request body failed validation", std::move(fields)};
 }
 
+ApiError field_error(std::string_view field, std::string message) {
+  ApiError e = api_error(400, "validation.failed", "The request is invalid");
+  e.fields = {{std::string(field), std::move(message)}};
+  return e;
+}
+
 }  // namespace ec

@@ -122,6 +122,10 @@ using Schema = std::vector<Field>;
 // key as "unknown field" when !allow_unknown_fields.
 Status validate(const json& body, const Schema& schema, bool allow_unknown_fields = true);
 
+// The same 400 "validation.failed" for one field, for checks a Schema cannot express (cross-field
+// rules, query parameters).
+ApiError field_error(std::string_view field, std::string message);
+
 // Code points in s, or nullopt if s is not well-formed UTF-8 (overlongs, surrogates and values
 // past U+10FFFF are rejected, as in Unicode Table 3-7).
 std::optional<size_t> utf8_length(std::string_view s);

@@ -9,6 +9,7 @@
 #include "crypto/random_id.hpp"
 #include "files/file_service.hpp"
 #include "files/object_key.hpp"
+#include "http/validate.hpp"
 #include "rag/extract_text.hpp"
 #include "rag/ingest.hpp"
 
@@ -42,12 +43,6 @@ bool valid_meta_key(std::string_view k) {
 }
 
 std::string str_col(const json& row, std::string_view k) { return string_or(row, k, ""); }
-
-ApiError field_error(std::string_view field, std::string msg) {
-  ApiError e = api_error(400, "validation.failed", "The request is invalid");
-  e.fields = {{std::string(field), std::move(msg)}};
-  return e;
-}
 
 Task<Status> remove_unready(Ctx& ctx, std::string uid) {
   Result<RunMeta> r =

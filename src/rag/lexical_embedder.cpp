@@ -90,20 +90,6 @@ std::string_view expand_fold(const char& c) {
   }
 }
 
-bool is_separator(uint32_t cp) {
-  if (cp == kUtf8Invalid) return true;
-  if (cp < 0x80) {
-    return !((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'));
-  }
-  return cp < 0xC0                          // Latin-1 controls, NBSP, symbols, « » ¿ ¡
-         || cp == 0xD7 || cp == 0xF7        // × ÷
-         || (cp >= 0x2000 && cp <= 0x2BFF)  // punctuation, currency, arrows, math, shapes
-         || (cp >= 0x2E00 && cp <= 0x2E7F)  // supplemental punctuation
-         || (cp >= 0x3000 && cp <= 0x303F)  // CJK symbols and punctuation
-         || cp == 0xFEFF || (cp >= 0xFFF0 && cp <= 0xFFFF)  // BOM, specials
-         || (cp >= 0x1F000 && cp <= 0x1FAFF);               // emoji and pictographs
-}
-
 // Greek letters with tonos/dialytika (and capitals thereof) to the plain lower-case letter, and
 // final sigma to sigma. Other code points are returned unchanged.
 uint32_t fold_greek_accent(uint32_t u) {
@@ -176,7 +162,7 @@ void for_each_word(std::string_view text, LexicalScratch& s, OnWord&& on_word) {
   for (size_t i = 0; i < text.size();) {
     uint32_t cp = 0;
     i += decode_utf8(text, i, cp);
-    if (is_separator(cp)) {
+    if (is_word_separator(cp)) {
       flush();
     } else {
       append_folded(cp, s.word, s.cp_starts);
@@ -275,6 +261,20 @@ std::vector<std::string> lexical_words(std::string_view text) {
     words.emplace_back(std::string_view(w.word).substr(1, w.word.size() - 2));
   });
   return words;
+}
+
+bool is_word_separator(uint32_t cp) {
+  if (cp == kUtf8Invalid) return true;
+  if (cp < 0x80) {
+    return !((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'));
+  }
+  return cp < 0xC0                          // Latin-1 controls, NBSP, symbols, « » ¿ ¡
+         || cp == 0xD7 || cp == 0xF7        // × ÷
+         || (cp >= 0x2000 && cp <= 0x2BFF)  // punctuation, currency, arrows, math, shapes
+         || (cp >= 0x2E00 && cp <= 0x2E7F)  // supplemental punctuation
+         || (cp >= 0x3000 && cp <= 0x303F)  // CJK symbols and punctuation
+         || cp == 0xFEFF || (cp >= 0xFFF0 && cp <= 0xFFFF)  // BOM, specials
+         || (cp >= 0x1F000 && cp <= 0x1FAFF);               // emoji and pictographs
 }
 
 }  // namespace ec

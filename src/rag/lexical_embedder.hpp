@@ -56,4 +56,9 @@ void embed_lexical(std::string_view text, float* out);
 // Other scripts pass through unchanged. Exposed for tests and keyword search.
 std::vector<std::string> lexical_words(std::string_view text);
 
+// True for the code points lexical_words splits at (ASCII non-alphanumerics, Latin-1 symbols,
+// general and CJK punctuation, emoji; kUtf8Invalid too). The FTS5 query builder uses the same set
+// to approximate SQLite's unicode61 tokenizer.
+bool is_word_separator(uint32_t cp);
+
 }  // namespace ec

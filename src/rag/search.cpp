@@ -3,6 +3,7 @@
 #include "bindings/d1.hpp"
 #include "bindings/vectorize.hpp"
 #include "core/ascii.hpp"
+#include "http/validate.hpp"
 #include "rag/documents.hpp"
 #include "rag/embedder.hpp"
 #include "rag/fts_query.hpp"
@@ -22,12 +23,6 @@ namespace {
 constexpr size_t kMaxQueryBytes = 2000;
 constexpr size_t kSnippetBytes = 240;
 constexpr size_t kHydrateIds = 80;  // ids per hydrate query (D1: ≤ 100 bound parameters)
-
-ApiError field_error(std::string_view field, std::string msg) {
-  ApiError e = api_error(400, "validation.failed", "The request is invalid");
-  e.fields = {{std::string(field), std::move(msg)}};
-  return e;
-}
 
 // Candidates each retriever contributes: enough for fusion to reorder, within Vectorize's topK.
 size_t candidates(size_t top_k) { return std::min<size_t>(std::max<size_t>(top_k * 2, 20), 100); }

@@ -1,6 +1,8 @@
 // chunk_text: its guarantees checked as properties over thousands of generated texts (prose,
 // headings, multi-byte UTF-8, over-long words, whitespace runs, invalid bytes), then exact
 // boundaries on small cases and a few realistic passages.
+#include "support/utf8_oracle.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "rag/chunker.hpp"
@@ -17,40 +19,15 @@ using ec::ChunkOptions;
 using ec::ExtractedText;
 using ec::Heading;
 
+using ec::testing::ref_seq_len;
+using ec::testing::valid_utf8;
+
 namespace {
 
 constexpr size_t kNone = static_cast<size_t>(-1);
 
 bool ws(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-// Reference decoder, written independently of the chunker's: decodes the scalar value and rejects
-// overlongs, surrogates and values above U+10FFFF. Returns 0 for an invalid sequence.
-size_t ref_seq_len(std::string_view s, size_t i) {
-  const auto b = static_cast<unsigned char>(s[i]);
-  if (b < 0x80) return 1;
-  const size_t len = (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
-  if (len == 0) return 0;
-  const uint32_t min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
-  uint32_t cp = b & (0x7F >> len);
-  if (i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    const auto c = static_cast<unsigned char>(s[i + k]);
-    if ((c & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (c & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
-bool valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const size_t len = ref_seq_len(s, i);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
 }
 
 // Code-point index of every byte offset that is a code-point boundary (kNone inside one); each

@@ -1,6 +1,8 @@
 // Knowledge-graph extraction: the local heuristic extractor on realistic and adversarial text, and
 // parse_llm_graph treating an LLM's reply as untrusted input (prose, fences, truncation, invented
 // entities, oversized fields).
+#include "support/utf8_oracle.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "core/json.hpp"
@@ -17,6 +19,9 @@ using ec::Graph;
 using ec::GraphEntity;
 using ec::GraphRelation;
 using ec::parse_llm_graph;
+
+using ec::testing::ref_seq_len;
+using ec::testing::valid_utf8;
 
 namespace {
 
@@ -38,23 +43,6 @@ const GraphRelation* relation(const Graph& g, std::string_view source, std::stri
 std::string type_of(const Graph& g, std::string_view name) {
   const GraphEntity* e = entity(g, name);
   return e == nullptr ? "<missing>" : e->type;
-}
-
-bool valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    const size_t len = b < 0x80             ? 1
-                       : (b & 0xE0) == 0xC0 ? 2
-                       : (b & 0xF0) == 0xE0 ? 3
-                       : (b & 0xF8) == 0xF0 ? 4
-                                            : 0;
-    if (len == 0 || (len == 2 && b < 0xC2) || i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += len;
-  }
-  return true;
 }
 
 // Structural guarantees every Graph must meet, whatever the input.

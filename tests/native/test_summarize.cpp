@@ -1,6 +1,8 @@
 // The extractive summariser: sentence splitting on small exact cases, then summaries checked for
 // their guarantees (length bound, document order, valid UTF-8, determinism) and for picking the
 // sentences a reader would, plus keywords and the LLM prompt.
+#include "support/utf8_oracle.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "rag/summarize.hpp"
@@ -15,29 +17,15 @@ using ec::split_sentences;
 using ec::summarize_extractive;
 using ec::top_keywords;
 
+using ec::testing::ref_seq_len;
+using ec::testing::valid_utf8;
+
 namespace {
 
 std::vector<std::string> sentences(std::string_view text) {
   std::vector<std::string> out;
   for (std::string_view s : split_sentences(text)) out.emplace_back(s);
   return out;
-}
-
-bool valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    const size_t len = b < 0x80             ? 1
-                       : (b & 0xE0) == 0xC0 ? 2
-                       : (b & 0xF0) == 0xE0 ? 3
-                       : (b & 0xF8) == 0xF0 ? 4
-                                            : 0;
-    if (len == 0 || (len == 2 && b < 0xC2) || i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += len;
-  }
-  return true;
 }
 
 const char* const kArticle =
