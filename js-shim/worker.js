@@ -57,7 +57,7 @@ export async function handle(request, env, core, ctx) {
   let session = 0;
   const host = ctx && {
     waitUntil: (p) => ctx.waitUntil(p),
-    runJob: (body) => runInternal(env, ctx, body),
+    runJob: (body) => runInternal(env, ctx, { ...body, attempt: 1, via: "waitUntil" }),
   };
   try {
     let out = core.start(Date.now(), freshRandom(ENVELOPE_RANDOM_BYTES), request.method, path,
@@ -101,7 +101,7 @@ export default {
   // core has already recorded the outcome on the job's row.
   async queue(batch, env, ctx) {
     for (const msg of batch.messages) {
-      const res = await runInternal(env, ctx, msg.body);
+      const res = await runInternal(env, ctx, { ...msg.body, attempt: msg.attempts, via: "queue" });
       await res.body?.cancel();
       if (res.status >= 500) msg.retry();
       else msg.ack();

@@ -1,5 +1,6 @@
 #include "rag/ingest.hpp"
 
+#include "auth/config.hpp"
 #include "bindings/r2.hpp"
 #include "bindings/vectorize.hpp"
 #include "core/utf8.hpp"
@@ -214,7 +215,7 @@ Task<Status> build_generation(Ctx& ctx, DocumentRecord doc, int64_t gen,
         r.values = vecs.value().data() + (i - from) * kEmbeddingDims;
         r.dims = kEmbeddingDims;
         r.ns = doc.user_id;
-        r.metadata = {{"doc", doc.uid}, {"generation", gen}, {"chunk", i}};
+        r.metadata = {{"user", doc.user_id}, {"doc", doc.uid}, {"generation", gen}, {"chunk", i}};
         records.push_back(std::move(r));
       }
       Status up = co_await vectorize_upsert(ctx, records);
@@ -319,7 +320,13 @@ Task<Status> run_ingest_job(Ctx& ctx, json job) {
   DocumentRecord doc = document_from_row(row.value());
   if (doc.building != gen) co_return ok_status();  // superseded
   Status built = co_await build_generation(ctx, doc, *gen, std::nullopt);
-  if (built.ok() || built.error().status >= 500) co_return built;  // 5xx: the queue retries
+  if (built.ok()) co_return built;
+  // A transient failure (storage, AI) is retried by the queue, unless this was the last attempt:
+  // then the document records the failure instead of staying "processing" forever.
+  const int64_t attempt = get_int(job, "attempt").value_or(1);
+  const bool last = string_or(job, "via", "queue") != "queue" ||
+                    attempt >= env_int(ctx.env(), "JOB_MAX_ATTEMPTS", 4);
+  if (built.error().status >= 500 && !last) co_return built;
   Status recorded = co_await record_failure(ctx, doc, *gen, built.error());
   if (!recorded.ok()) co_return recorded;
   co_return ok_status();

@@ -32,7 +32,9 @@ Task<Status> build_generation(Ctx& ctx, DocumentRecord doc, int64_t gen,
 // stays 'ready' on its previous generation, or becomes 'failed' when it has none.
 Task<Status> record_failure(Ctx& ctx, DocumentRecord doc, int64_t gen, ApiError error);
 
-// The queue job {"kind":"ingest","user","uid","generation"}. 5xx: retry later; else final.
+// The queue job {"kind":"ingest","user","uid","generation"} plus the shim's {"attempt","via"}.
+// Returns a 5xx to have the queue retry; on the last attempt (JOB_MAX_ATTEMPTS, default 4 = 1 +
+// max_retries in wrangler.toml; a waitUntil run has only one) the failure is recorded instead.
 Task<Status> run_ingest_job(Ctx& ctx, json job);
 
 }  // namespace ec

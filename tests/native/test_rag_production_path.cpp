@@ -293,3 +293,50 @@ TEST_CASE("with an LLM bound, the graph comes from its validated JSON; junk fall
   for (const json& e : local.body_json["graph"]["entities"]) found |= e["name"] == "Grace Hopper";
   CHECK(found);
 }
+
+TEST_CASE(
+    "queued ingest: only the shim may run jobs; a transient failure retries, then is recorded",
+    "[rag]") {
+  auto env = FakeHost::default_env();
+  env["INGEST_INLINE_BYTES"] = "16";
+  env["EDGECHAT_INTERNAL_TOKEN"] = "0123456789abcdef0123456789abcdef";
+  FakeHost h(env);
+  json queued_job;
+  h.intercept = [&](const std::string& op, const json& args) -> std::optional<ForcedResult> {
+    if (op == "r2.put")
+      return ForcedResult{true, json{{"key", args.at("key")}, {"size", 1}}.dump(), ""};
+    if (op == "job.enqueue") {
+      queued_job = args.at("body");
+      return ForcedResult{true, json{{"via", "queue"}}.dump(), ""};
+    }
+    if (op == "r2.get") return ForcedResult{false, "R2 is down", "unavailable"};
+    return std::nullopt;
+  };
+  std::string t = register_token(h, "gus");
+  HttpResult made =
+      h.post("/api/v1/documents", {{"docId", "big"}, {"content", "more than sixteen bytes"}}, t);
+  REQUIRE(made.status == 202);
+  CHECK(queued_job["kind"] == "ingest");
+
+  auto run = [&](json job, const std::string& token) {
+    return h.request("POST", "/internal/jobs/run",
+                     {{"content-type", "application/json"}, {"x-edgechat-internal", token}},
+                     job.dump());
+  };
+  CHECK(run(queued_job, "wrong-token-wrong-token-wrong-tok").status == 404);
+  json job = queued_job;
+  job["via"] = "queue";
+  job["attempt"] = 1;
+  CHECK(run(job, env["EDGECHAT_INTERNAL_TOKEN"]).status == 503);  // the queue will retry
+  json pending = h.get("/api/v1/documents/big", t).body_json["document"];
+  CHECK(pending["state"] == "processing");
+  CHECK(pending.contains("job"));
+  job["attempt"] = 4;
+  CHECK(run(job, env["EDGECHAT_INTERNAL_TOKEN"]).status == 200);
+  json doc = h.get("/api/v1/documents/big", t).body_json["document"];
+  CHECK(doc["state"] == "failed");
+  CHECK(doc["error"]["code"] == "storage.unavailable");
+  CHECK_FALSE(doc.contains("job"));
+  // A superseded or deleted document's job is a no-op.
+  CHECK(run(job, env["EDGECHAT_INTERNAL_TOKEN"]).status == 200);
+}
