@@ -33,8 +33,10 @@ async function toResponse(out, method, env) {
   if (out.r2 && !noBody) {
     const obj = await env.BUCKET?.get(out.r2.key, { range: { offset: out.r2.offset, length: out.r2.length } });
     if (!obj) {
-      return new Response(JSON.stringify({ error: { code: "files.not_found", message: "File not found" } }),
-        { status: 404, headers: { "content-type": "application/json; charset=utf-8" } });
+      const requestId = Array.isArray(out.headers) ? undefined : out.headers["x-request-id"];
+      return new Response(JSON.stringify({ error: { code: "files.not_found", message: "File not found" }, requestId }),
+        { status: 404, headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store",
+          ...(requestId ? { "x-request-id": requestId } : {}) } });
     }
     return new Response(obj.body, { status: out.status, headers: out.headers });
   }

@@ -22,7 +22,6 @@ namespace {
 
 constexpr size_t kMaxQueryBytes = 2000;
 constexpr size_t kSnippetBytes = 240;
-constexpr size_t kHydrateIds = 80;  // ids per hydrate query (D1: ≤ 100 bound parameters)
 
 // Candidates each retriever contributes: enough for fusion to reorder, within Vectorize's topK.
 size_t candidates(size_t top_k) { return std::min<size_t>(std::max<size_t>(top_k * 2, 20), 100); }
@@ -166,8 +165,10 @@ Task<Result<std::map<std::string, SearchHit>>> hydrate(Ctx& ctx, const std::stri
     for (const std::string& k : keys) {
       if (!k.empty() && k[0] == kind) ids.push_back(k.substr(1));
     }
-    for (size_t start = 0; start < ids.size(); start += kHydrateIds) {
-      size_t end = std::min(ids.size(), start + kHydrateIds);
+    // D1 binds at most 100 parameters: the owner, the filters, and as many ids as fit.
+    const size_t per_query = kD1MaxParams - 1 - req.document_ids.size() - req.metadata.size();
+    for (size_t start = 0; start < ids.size(); start += per_query) {
+      size_t end = std::min(ids.size(), start + per_query);
       json params = json::array({user});
       std::string in;
       for (size_t i = start; i < end; ++i) {

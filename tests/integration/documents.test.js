@@ -79,6 +79,16 @@ describe("documents: ingest, search, delete", () => {
     expect(meta.results.map((r) => r.documentId)).toEqual(["bikes"]);
     const none = await search(u.accessToken, { query: "tomato", mode: "vector", threshold: 0.99 });
     expect(none.results).toEqual([]);
+    // The widest filters and topK still fit D1's 100 bound parameters per statement.
+    const ids = ["kitchen", "garden", "bikes", ...Array.from({ length: 47 }, (_, i) => `other-${i}`)];
+    const eight = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`k${i}`, i]));
+    const wide = await api("POST", "/api/v1/search", {
+      token: u.accessToken, body: { query: "water tomato chain starter", topK: 50, documentIds: ids, metadata: eight },
+    });
+    expect(wide.status, wide.text).toBe(200);
+    expect(wide.json.results).toEqual([]);  // no document has all eight metadata keys
+    const wideNoMeta = await search(u.accessToken, { query: "water tomato chain starter the", topK: 50, documentIds: ids });
+    expect(wideNoMeta.results.length).toBeGreaterThan(2);
   });
 
   it("lists with pagination and filters, and re-ingesting a docId replaces its chunks", async () => {
