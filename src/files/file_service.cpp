@@ -105,10 +105,10 @@ Result<std::string> check_upload_type(const UploadPolicy& p, std::string_view co
   for (const std::string& t : p.allowed_types) {
     if (t == mt) return mt;
   }
-  ApiError e = api_error(415, "files.unsupported_type",
-                         mt.empty() ? std::string("The upload needs a Content-Type")
-                                    : "Files of type " + mt + " are not accepted");
-  return e;
+  // The message never repeats the client's header (errors do not echo submitted values).
+  return api_error(415, "files.unsupported_type",
+                   mt.empty() ? "The upload needs a Content-Type"
+                              : "This file type is not accepted (see ALLOWED_UPLOAD_TYPES)");
 }
 
 Task<Result<FileRecord>> upload_file(Ctx& ctx, User user, std::string route,
