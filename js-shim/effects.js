@@ -226,6 +226,19 @@ async function run(op, args, request, env, ctx) {
       return json({ via: "waitUntil" });
     }
 
+    // Streamed responses (src/http/stream.hpp): the head goes out at once, then chunk by chunk.
+    case "stream.open":
+      if (!ctx?.stream) throw new EffectError("unavailable", "streaming is not available here");
+      ctx.stream.start(args.status, args.headers);
+      return json(true);
+    case "stream.write":
+      try {
+        await ctx.stream.write(args);
+      } catch (e) {
+        throw new EffectError("cancelled", `client gone: ${e?.message ?? e}`);
+      }
+      return json(true);
+
     case "kv.get":
       return json(await binding(env, "KV").get(args.key));
     case "kv.put":
@@ -270,11 +283,15 @@ async function run(op, args, request, env, ctx) {
   }
 }
 
-// ctx: the ExecutionContext (waitUntil) plus runJob(body), supplied by worker.js.
+const RAW_PAYLOAD_OPS = new Set(["stream.write"]);
+
+// ctx: waitUntil, runJob(body) and the response stream, supplied by worker.js.
 export async function performEffect(effect, request, env, ctx) {
   let args;
   try {
-    args = effect.payload.length ? JSON.parse(effect.payload) : null;
+    // stream.write carries its bytes as the payload itself: no JSON round trip per chunk.
+    args = RAW_PAYLOAD_OPS.has(effect.op) ? effect.payload
+      : effect.payload.length ? JSON.parse(effect.payload) : null;
   } catch {
     return { ok: false, code: "invalid", message: `malformed payload for ${effect.op}` };
   }

@@ -54,12 +54,47 @@ export async function runInternal(env, ctx, body) {
   return handle(request, env, core, ctx);
 }
 
-export async function handle(request, env, core, ctx) {
+// A response the core streams (SSE): stream.open sends the head at once and resolves the request's
+// Response; later stream.write effects feed its body; the final response frame closes it. The loop
+// keeps running after the Response has been handed to the runtime (waitUntil keeps it alive).
+function responseStream(respond) {
+  const encoder = new TextEncoder();
+  let writer = null;
+  return {
+    get open() { return writer !== null; },
+    start(status, headers) {
+      const { readable, writable } = new TransformStream();
+      writer = writable.getWriter();
+      respond(new Response(readable, { status, headers }));
+    },
+    async write(text) {
+      if (!writer) throw new Error("stream not open");
+      await writer.write(encoder.encode(text));
+    },
+    close() { return writer?.close().catch(() => {}); },
+    abort(reason) { return writer?.abort(reason).catch(() => {}); },
+  };
+}
+
+export function handle(request, env, core, ctx) {
+  return new Promise((resolve, reject) => {
+    const stream = responseStream(resolve);
+    const loop = runLoop(request, env, core, ctx, stream);
+    if (ctx?.waitUntil) ctx.waitUntil(loop.catch(() => {}));
+    loop.then((res) => { if (!stream.open) resolve(res); }, (e) => {
+      if (stream.open) stream.abort(e);
+      else reject(e);
+    });
+  });
+}
+
+async function runLoop(request, env, core, ctx, stream) {
   const [path, query] = splitUrl(request.url);
   let session = 0;
-  const host = ctx && {
-    waitUntil: (p) => ctx.waitUntil(p),
-    runJob: (body) => runInternal(env, ctx, { ...body, attempt: 1, via: "waitUntil" }),
+  const host = {
+    waitUntil: (p) => ctx?.waitUntil(p),
+    runJob: ctx && ((body) => runInternal(env, ctx, { ...body, attempt: 1, via: "waitUntil" })),
+    stream,
   };
   try {
     let out = core.start(Date.now(), freshRandom(ENVELOPE_RANDOM_BYTES), request.method, path,
@@ -67,8 +102,10 @@ export async function handle(request, env, core, ctx) {
     while (out.kind === FRAME_EFFECTS) {
       session = out.session;
       const results = await Promise.all(out.effects.map((e) => performEffect(e, request, env, host)));
-      if (request.signal?.aborted) {
-        // The client went away: drop the request's coroutines; nobody is listening for the answer.
+      // The client went away: drop the request's coroutines; nobody is listening for the answer.
+      // A streamed session is kept: its writes fail and the core finishes what it must (e.g.
+      // storing a partial answer).
+      if (request.signal?.aborted && !stream.open) {
         core.cancel(session);
         console.log(JSON.stringify({ level: "info", msg: "request cancelled by client", session }));
         return new Response(null, { status: 499 });
@@ -76,6 +113,10 @@ export async function handle(request, env, core, ctx) {
       out = core.resume(session, Date.now(), results);
     }
     if (out.log) console.log(out.log);
+    if (stream.open) {
+      await stream.close();
+      return null;
+    }
     return await toResponse(out, request.method, env);
   } catch (e) {
     if (!(e instanceof CoreTrap)) throw e;
@@ -84,6 +125,10 @@ export async function handle(request, env, core, ctx) {
       level: "error", msg: "core trapped; instance reset", requestId, session,
       error: String(e.cause?.message ?? e.cause),
     }));
+    if (stream.open) {
+      await stream.abort(e);
+      return null;
+    }
     return trapResponse(requestId);
   }
 }

@@ -9,6 +9,7 @@
 #include "core/task.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -83,6 +84,10 @@ class Ctx {
   std::string request_id;
   std::string route;    // the matched pattern, never the raw path
   std::string user_id;  // once authenticated
+
+  // Adds what every response carries (CORS, request id, cache policy). Set by the HTTP pipeline so
+  // a streamed response, whose head leaves before the handler returns, gets the same headers.
+  std::function<void(Response&)> decorate_response;
 
  private:
   uint32_t session_id_;

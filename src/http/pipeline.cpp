@@ -73,6 +73,14 @@ Task<Response> HttpApp::handle(Ctx& ctx) const {
         api_error(501, "http.method_not_supported", "This HTTP method is not supported"),
         ctx.request_id);
   } else {
+    ctx.decorate_response = [this, &ctx](Response& head) {
+      if (head.header("access-control-allow-origin") == nullptr) {
+        apply_cors(cfg_.cors, ctx.request().header("origin"), head);
+      }
+      head.set_header("x-request-id", ctx.request_id);
+      if (head.header("cache-control") == nullptr)
+        head.headers.emplace_back("cache-control", "no-store");
+    };
     Result<Response> out = co_await dispatch(ctx, *method);
     if (out.ok()) {
       r = std::move(out.value());

@@ -1,0 +1,31 @@
+#include "http/stream.hpp"
+
+namespace ec {
+
+Task<Status> open_stream(Ctx& ctx, Response head) {
+  if (ctx.decorate_response) ctx.decorate_response(head);
+  json headers = json::array();
+  for (const auto& [k, v] : head.headers) headers.push_back(json::array({k, v}));
+  EffectResult r = co_await ctx.perform(
+      make_effect("stream.open", {{"status", head.status}, {"headers", std::move(headers)}}));
+  if (!r.ok()) co_return api_error(503, "http.stream_unavailable", "Streaming is unavailable");
+  co_return ok_status();
+}
+
+Task<Status> write_stream(Ctx& ctx, std::string bytes) {
+  EffectResult r = co_await ctx.perform(Effect{"stream.write", std::move(bytes)});
+  if (!r.ok()) co_return api_error(499, "http.client_gone", "The client disconnected");
+  co_return ok_status();
+}
+
+Response sse_head(int status) {
+  Response r;
+  r.status = status;
+  r.headers = {{"content-type", "text/event-stream; charset=utf-8"},
+               {"cache-control", "no-cache, no-transform"},
+               {"content-encoding", "identity"},
+               {"x-accel-buffering", "no"}};
+  return r;
+}
+
+}  // namespace ec
