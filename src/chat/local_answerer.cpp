@@ -1,6 +1,7 @@
 // The extractive `local` provider: see local_answerer.hpp for scoring, order and bounds.
 #include "chat/local_answerer.hpp"
 
+#include "core/det_math.hpp"
 #include "core/utf8.hpp"
 #include "rag/lexical_embedder.hpp"
 #include "rag/summarize.hpp"
@@ -84,27 +85,6 @@ std::vector<std::string> content_terms(std::string_view text, size_t* word_count
   std::sort(terms.begin(), terms.end());
   terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
   return terms;
-}
-
-// ln(x) for x >= 1 from basic IEEE operations only (frexp is exact), so it is bit-identical on
-// every platform, unlike libm's log: an atanh series on the mantissa.
-double deterministic_ln(double x) {
-  constexpr double kLn2 = 0.693147180559945309417232121458176568;
-  int e = 0;
-  double m = std::frexp(x, &e);
-  if (m < 0.70710678118654752440) {
-    m *= 2;
-    e -= 1;
-  }
-  const double s = (m - 1) / (m + 1);
-  const double s2 = s * s;
-  double term = s;
-  double sum = 0;
-  for (int k = 1; k <= 31; k += 2) {
-    sum += term / k;
-    term *= s2;
-  }
-  return e * kLn2 + 2 * sum;
 }
 
 struct Candidate {

@@ -3,6 +3,7 @@
 // a fixed order with basic IEEE double operations only.
 #include "rag/lexical_embedder.hpp"
 
+#include "core/det_math.hpp"
 #include "core/utf8.hpp"
 
 #include <algorithm>
@@ -169,27 +170,6 @@ void for_each_word(std::string_view text, LexicalScratch& s, OnWord&& on_word) {
     }
   }
   flush();
-}
-
-// ln(x) for x >= 1 from basic IEEE operations only (frexp is exact), so it is bit-identical on
-// every platform, unlike libm's log. atanh series on m in [sqrt(1/2), sqrt(2)): |s| <= 0.172.
-double deterministic_ln(double x) {
-  constexpr double kLn2 = 0.693147180559945309417232121458176568;
-  int e = 0;
-  double m = std::frexp(x, &e);
-  if (m < 0.70710678118654752440) {
-    m *= 2;
-    e -= 1;
-  }
-  const double s = (m - 1) / (m + 1);
-  const double s2 = s * s;
-  double term = s;
-  double sum = 0;
-  for (int k = 1; k <= 31; k += 2) {
-    sum += term / k;
-    term *= s2;
-  }
-  return e * kLn2 + 2 * sum;
 }
 
 void collect_features(std::string_view text, LexicalScratch& s) {
