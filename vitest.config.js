@@ -3,9 +3,13 @@
 import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { startUpstream } from "./tests/integration/fakes/upstream-server.js";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
+  // A real HTTP server on loopback that the Worker calls as an upstream (provider) in the tests.
+  const upstream = await startUpstream();
+  upstream.server.unref();
   return {
     plugins: [
       cloudflareTest({
@@ -16,6 +20,7 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             // The core reads its env once per Wasm instance, so these are fixed for the suite.
             EDGECHAT_TEST_HOOKS: "1",
+            FAKE_UPSTREAM_URL: upstream.url,
             ALLOWED_ORIGINS: "https://app.example,https://admin.example",
             // Small limits so the tests reach them cheaply: uploads over 256 KiB are refused,
             // and ingests over 8 KiB run as queued jobs.

@@ -226,6 +226,46 @@ async function run(op, args, request, env, ctx) {
       return json({ via: "waitUntil" });
     }
 
+    // Outbound HTTP with an incrementally read body (src/bindings/http_fetch.hpp): LLM providers.
+    case "fetch.start": {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(new EffectError("timeout", "no answer in time")),
+        Number(args.timeoutMs) || 30_000);
+      let res;
+      try {
+        res = await fetch(args.url, {
+          method: args.method || "POST", headers: args.headers, body: args.body || undefined,
+          signal: controller.signal,
+        });
+      } catch (e) {
+        throw e instanceof EffectError ? e : controller.signal.aborted
+          ? new EffectError("timeout", "no answer in time")
+          : new EffectError("unavailable", `fetch failed: ${e?.message ?? e}`);
+      } finally {
+        clearTimeout(timer);
+      }
+      ctx.upstreamSeq = (ctx.upstreamSeq ?? 0) + 1;
+      const id = ctx.upstreamSeq;
+      ctx.upstreams.set(id, { reader: res.body?.getReader() ?? null, controller });
+      return json({ status: res.status, headers: Object.fromEntries(res.headers), stream: id });
+    }
+    case "fetch.read": {
+      const up = ctx.upstreams.get(args.stream);
+      if (!up) throw new EffectError("invalid", "no such upstream stream");
+      const { done, value } = up.reader ? await up.reader.read() : { done: true };
+      if (done) {
+        ctx.upstreams.delete(args.stream);
+        return raw(new Uint8Array(0));
+      }
+      return raw(value);
+    }
+    case "fetch.abort": {
+      const up = ctx.upstreams.get(args.stream);
+      ctx.upstreams.delete(args.stream);
+      up?.controller.abort();
+      return json(true);
+    }
+
     // Streamed responses (src/http/stream.hpp): the head goes out at once, then chunk by chunk.
     case "stream.open":
       if (!ctx?.stream) throw new EffectError("unavailable", "streaming is not available here");

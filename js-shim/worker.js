@@ -89,13 +89,23 @@ export function handle(request, env, core, ctx) {
 }
 
 async function runLoop(request, env, core, ctx, stream) {
-  const [path, query] = splitUrl(request.url);
-  let session = 0;
   const host = {
     waitUntil: (p) => ctx?.waitUntil(p),
     runJob: ctx && ((body) => runInternal(env, ctx, { ...body, attempt: 1, via: "waitUntil" })),
     stream,
+    upstreams: new Map(),  // open outbound bodies (fetch.start), aborted when the request ends
   };
+  try {
+    return await runCore(request, env, core, host, stream);
+  } finally {
+    for (const up of host.upstreams.values()) up.controller.abort();
+  }
+}
+
+// The loop body proper; runLoop wraps it so open upstream requests never outlive their request.
+async function runCore(request, env, core, host, stream) {
+  const [path, query] = splitUrl(request.url);
+  let session = 0;
   try {
     let out = core.start(Date.now(), freshRandom(ENVELOPE_RANDOM_BYTES), request.method, path,
       query, core.pickHeaders(request.headers, request.url));

@@ -46,3 +46,49 @@ describe("streamed responses", () => {
     expect(Number(written)).toBeLessThan(100000);
   });
 });
+
+describe("upstream relay (fetch.start / fetch.read / fetch.abort)", () => {
+  const stats = async () => (await fetch(`${env.FAKE_UPSTREAM_URL}/stats`)).json();
+
+  it("relays a real upstream SSE stream split at odd places, event by event", async () => {
+    const res = await SELF.fetch(`${BASE}/__test/relay`, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ url: `${env.FAKE_UPSTREAM_URL}/sse?n=4` }),
+    });
+    expect(res.status).toBe(200);
+    const events = await readEvents(res);
+    const deltas = events.filter((e) => e.event === "delta").map((e) => e.data);
+    expect(deltas.slice(0, 4).map((d) => JSON.parse(d).choices[0].delta.content)).toEqual(["w0 ", "w1 ", "w2 ", "w3 "]);
+    expect(deltas[4]).toBe("[DONE]");
+    expect(events.at(-1).event).toBe("done");
+  });
+
+  it("aborts the upstream call when the client leaves", async () => {
+    const before = await stats();
+    const controller = new AbortController();
+    const res = await SELF.fetch(`${BASE}/__test/relay`, {
+      method: "POST", headers: { "content-type": "application/json" }, signal: controller.signal,
+      body: JSON.stringify({ url: `${env.FAKE_UPSTREAM_URL}/sse?n=1000&delayMs=20` }),
+    });
+    const reader = res.body.getReader();
+    await reader.read();
+    controller.abort();
+    await reader.cancel().catch(() => {});
+    let after = await stats();
+    for (let i = 0; i < 100 && after.aborted === before.aborted; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = await stats();
+    }
+    expect(after.aborted).toBe(before.aborted + 1);
+    expect(after.completed).toBe(before.completed);
+  });
+
+  it("maps an unreachable upstream to 502 in the usual error shape", async () => {
+    const r = await SELF.fetch(`${BASE}/__test/relay`, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ url: "http://127.0.0.1:1/nothing" }),
+    });
+    expect(r.status).toBe(502);
+    expect((await r.json()).error.code).toBe("upstream.unreachable");
+  });
+});
