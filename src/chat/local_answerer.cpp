@@ -109,11 +109,7 @@ std::string quote(std::string_view sentence) {
     } else {
       if (space) out.push_back(' ');
       space = false;
-      if (cp == kUtf8Invalid) {
-        append_utf8(out, cp);
-      } else {
-        out.append(sentence.substr(i, n));
-      }
+      append_utf8_scrubbed(out, sentence.substr(i, n));
     }
     i += n;
     if (out.size() > kLocalMaxQuoteBytes) break;

@@ -45,23 +45,6 @@ Unit classify(std::string_view s, size_t i, size_t& len) {
   return is_word_separator(cp) ? Unit::kSymbol : Unit::kLetter;
 }
 
-// Replaces invalid UTF-8 with U+FFFD so every message serialises as JSON.
-std::string valid_utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    uint32_t cp = 0;
-    const size_t n = decode_utf8(s, i, cp);
-    if (cp == kUtf8Invalid) {
-      append_utf8(out, cp);
-    } else {
-      out.append(s.substr(i, n));
-    }
-    i += n;
-  }
-  return out;
-}
-
 // One line: runs of whitespace (newlines included) become one space, ends trimmed, capped.
 std::string single_line(std::string_view s, size_t max_bytes) {
   std::string out;
@@ -144,7 +127,7 @@ std::string truncate_to_tokens(std::string_view s, size_t max_tokens, bool* trun
 std::string capped_text(std::string_view raw, size_t max_tokens, bool* truncated = nullptr) {
   const std::string_view head = raw.substr(0, utf8_prefix_bytes(raw, byte_bound(max_tokens)));
   bool cut = false;
-  std::string out = truncate_to_tokens(valid_utf8(head), max_tokens, &cut);
+  std::string out = truncate_to_tokens(utf8_scrubbed(head), max_tokens, &cut);
   if (!cut && head.size() < raw.size()) {
     out = truncate_to_tokens(out, max_tokens > kEllipsisTokens ? max_tokens - kEllipsisTokens : 0);
     if (max_tokens > kEllipsisTokens) out += kEllipsis;
@@ -170,10 +153,10 @@ constexpr size_t kMaxMemoryTokens = 1000;
 std::string render_source(const PromptSource& src) {
   std::string out = "[" + std::to_string(src.number) + "] ";
   std::string title =
-      single_line(valid_utf8(src.title.empty() ? src.document_id : src.title), kMaxTitleBytes);
+      single_line(utf8_scrubbed(src.title.empty() ? src.document_id : src.title), kMaxTitleBytes);
   out += title.empty() ? "Untitled" : defang_tag(title, "sources");
   for (const std::string& h : src.heading_path) {
-    std::string heading = single_line(valid_utf8(h), kMaxTitleBytes);
+    std::string heading = single_line(utf8_scrubbed(h), kMaxTitleBytes);
     if (heading.empty()) continue;
     out += " \xE2\x80\xBA ";  // " › "
     out += defang_tag(heading, "sources");
@@ -303,7 +286,7 @@ PromptPlan build_prompt(const PromptInput& in) {
   size_t output = std::min(in.max_output_tokens, window);
 
   // 1. The fixed part: system (+ memory), the question's message frame, and the output.
-  std::string system_prompt = valid_utf8(in.system_prompt);
+  std::string system_prompt = utf8_scrubbed(in.system_prompt);
   std::string memory = defang_tag(capped_text(in.memory_summary, kMaxMemoryTokens), "memory");
   memory = truncate_to_tokens(memory, std::min(kMaxMemoryTokens, window / 8));
   // A question longer than the whole window is cut below anyway; this bounds the work.
@@ -371,7 +354,7 @@ PromptPlan build_prompt(const PromptInput& in) {
 
   plan.messages.push_back({"system", render_system(system_prompt, memory)});
   for (size_t i : kept) {
-    plan.messages.push_back({in.history[i].role, valid_utf8(in.history[i].content)});
+    plan.messages.push_back({in.history[i].role, utf8_scrubbed(in.history[i].content)});
   }
   if (!rendered_sources.empty()) rendered_sources.pop_back();  // one newline before </sources>
   plan.messages.push_back({"user", render_user_message(rendered_sources, question)});

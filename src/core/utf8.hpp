@@ -84,4 +84,35 @@ inline size_t utf8_prefix_chars(std::string_view s, size_t max_chars) {
   return i;
 }
 
+// Appends s with every invalid byte (decode_utf8's policy) replaced by U+FFFD, so the result
+// always serialises as JSON.
+inline void append_utf8_scrubbed(std::string& out, std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp = 0;
+    const size_t n = decode_utf8(s, i, cp);
+    if (cp == kUtf8Invalid) {
+      append_utf8(out, cp);
+    } else {
+      out.append(s.substr(i, n));
+    }
+    i += n;
+  }
+}
+
+inline std::string utf8_scrubbed(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  append_utf8_scrubbed(out, s);
+  return out;
+}
+
+inline bool utf8_valid(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp = 0;
+    i += decode_utf8(s, i, cp);
+    if (cp == kUtf8Invalid) return false;
+  }
+  return true;
+}
+
 }  // namespace ec

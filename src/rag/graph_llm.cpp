@@ -19,15 +19,6 @@ namespace {
 using graph_detail::collapse_ws;
 using graph_detail::fold_key;
 
-bool valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    uint32_t cp = 0;
-    i += decode_utf8(s, i, cp);
-    if (cp == kUtf8Invalid) return false;
-  }
-  return true;
-}
-
 // Only this much of an LLM reply is examined, and only this many items of each array: a reply is
 // a few KiB, and a hostile or runaway one must not cost more than a bounded amount of work.
 constexpr size_t kMaxLlmOutputBytes = 1024 * 1024;
@@ -108,7 +99,7 @@ Graph graph_from_llm_json(const json& root, const json& entities, size_t max_ent
     const std::string* raw = get_string(e, "name");
     if (raw == nullptr || raw->size() > 4 * kMaxEntityNameBytes) continue;
     std::string name = clean_name(*raw);
-    if (name.empty() || name.size() > kMaxEntityNameBytes || !valid_utf8(name)) continue;
+    if (name.empty() || name.size() > kMaxEntityNameBytes || !utf8_valid(name)) continue;
     if (!by_key.emplace(fold_key(name), g.entities.size()).second) continue;
     g.entities.push_back({std::move(name), llm_entity_type(get_string(e, "type")), 1});
   }
@@ -130,7 +121,7 @@ Graph graph_from_llm_json(const json& root, const json& entities, size_t max_ent
     const std::string* raw = get_string(r, "relation");
     if (source == nullptr || target == nullptr || source == target || raw == nullptr) continue;
     std::string label = clean_label(*raw);
-    if (label.empty() || label.size() > kMaxRelationLabelBytes || !valid_utf8(label)) continue;
+    if (label.empty() || label.size() > kMaxRelationLabelBytes || !utf8_valid(label)) continue;
     const size_t s = static_cast<size_t>(source - g.entities.data());
     const size_t t = static_cast<size_t>(target - g.entities.data());
     if (!dupes.emplace(s, t, label).second) continue;

@@ -108,11 +108,7 @@ std::string clean_sentence(std::string_view s) {
     space = false;
     uint32_t cp = 0;
     const size_t len = decode_utf8(s, i, cp);
-    if (cp == kUtf8Invalid) {
-      out.append("\xEF\xBF\xBD");
-    } else {
-      out.append(s.substr(i, len));
-    }
+    append_utf8_scrubbed(out, s.substr(i, len));
     i += len;
   }
   return out;
