@@ -141,5 +141,9 @@ export function readFrame(bytes) {
   const offset = u64();
   const length = u64();
   const r2 = r2Key ? { key: r2Key, offset, length } : null;
-  return { kind, session, status, headers, body, log, r2 };
+  // A resumable stream's log to pipe instead of `body`: {name, after} (see Response::log_follow).
+  const logName = str();
+  const logAfter = u32();
+  const follow = logName ? { name: logName, after: logAfter } : null;
+  return { kind, session, status, headers, body, log, r2, follow };
 }

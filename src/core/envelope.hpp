@@ -42,6 +42,14 @@ struct Response {
     int64_t length = 0;
   };
   std::optional<R2Body> r2_body;
+  // When set, the body is a resumable stream's log (a Durable Object) replayed from after event
+  // `after` and followed until the log closes (GET /api/v1/streams/:id). The core has checked
+  // ownership and set the SSE headers; the shim pipes the Durable Object's body.
+  struct LogFollow {
+    std::string name;
+    int64_t after = 0;
+  };
+  std::optional<LogFollow> log_follow;
 
   void set_header(std::string name, std::string value);
   const std::string* header(std::string_view lower_name) const;

@@ -146,6 +146,9 @@ std::string_view Runtime::respond(uint32_t id, const Response& r) {
   w.u32(static_cast<uint32_t>(off >> 32));
   w.u32(static_cast<uint32_t>(len));
   w.u32(static_cast<uint32_t>(len >> 32));
+  // Followed stream log: its name ("" = none), then `after` as a u32 (event ids are positions).
+  w.str(r.log_follow ? r.log_follow->name : std::string());
+  w.u32(r.log_follow ? static_cast<uint32_t>(r.log_follow->after) : 0);
   out_ = w.take();
   return out_;
 }

@@ -55,6 +55,7 @@ test("response headers arrive as an object, or as pairs when a name repeats", as
     for (const [k, v] of pairs) { w.str(k); w.str(v); }
     w.str("body"); w.str("log");
     w.str(""); w.u32(0); w.u32(0); w.u32(0); w.u32(0); // no R2-streamed body
+    w.str(""); w.u32(0); // no followed stream log
     return bytes.subarray(0, w.pos);
   };
   const single = readFrame(frame([["content-type", "a"], ["x-request-id", "b"]]));
@@ -63,6 +64,7 @@ test("response headers arrive as an object, or as pairs when a name repeats", as
   assert.deepEqual(repeated.headers, [["set-cookie", "a=1"], ["x", "y"], ["set-cookie", "b=2"]]);
   assert.equal(new Response("", { headers: repeated.headers }).headers.getSetCookie().length, 2);
   assert.equal(single.r2, null);
+  assert.equal(single.follow, null);
 });
 
 test("a download names its R2 key and a 64-bit byte range", async () => {
@@ -71,6 +73,19 @@ test("a download names its R2 key and a 64-bit byte range", async () => {
   const w = new FrameWriter(bytes);
   w.u8(2); w.u32(0); w.u32(206); w.u32(0); w.str(""); w.str("");
   w.str("u1/d1/a.pdf"); w.u32(5); w.u32(1); w.u32(10); w.u32(0);
+  w.str(""); w.u32(0);
   const out = readFrame(bytes.subarray(0, w.pos));
   assert.deepEqual(out.r2, { key: "u1/d1/a.pdf", offset: 5 + 2 ** 32, length: 10 });
+});
+
+test("a resumable stream's response names its log and the last event id already seen", async () => {
+  const { readFrame } = await import("../../js-shim/frame.js");
+  const bytes = new Uint8Array(256);
+  const w = new FrameWriter(bytes);
+  w.u8(2); w.u32(0); w.u32(200); w.u32(0); w.str(""); w.str("");
+  w.str(""); w.u32(0); w.u32(0); w.u32(0); w.u32(0);
+  w.str("stream:s1"); w.u32(7);
+  const out = readFrame(bytes.subarray(0, w.pos));
+  assert.equal(out.r2, null);
+  assert.deepEqual(out.follow, { name: "stream:s1", after: 7 });
 });
