@@ -109,3 +109,18 @@ CREATE TABLE training_examples (
   timestamp  INTEGER NOT NULL
 );
 CREATE INDEX training_examples_user ON training_examples(user_id, timestamp);
+
+-- API keys: long-lived credentials for programmatic clients (the openai SDK against
+-- /v1/chat/completions). Only a SHA-256 of the key is kept; the key itself is shown once.
+CREATE TABLE api_keys (
+  id           TEXT PRIMARY KEY,
+  user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name         TEXT NOT NULL,
+  prefix       TEXT NOT NULL,                 -- the first characters, to recognise it in lists
+  key_hash     TEXT NOT NULL UNIQUE,          -- hex SHA-256 of the whole key
+  created_at   INTEGER NOT NULL,
+  last_used_at INTEGER,
+  expires_at   INTEGER,
+  revoked_at   INTEGER
+);
+CREATE INDEX api_keys_user ON api_keys(user_id, created_at);
