@@ -35,7 +35,7 @@ TEST_CASE("health, ready and the shape of every response") {
 
   HttpResult ready = h.get("/ready");
   CHECK(ready.status == 200);
-  CHECK(ready.body_json["checks"]["migrations"] == "0002_documents.sql");
+  CHECK(ready.body_json["checks"]["migrations"] == "0003_chat.sql");
 }
 
 TEST_CASE("/ready is 503 until migrations are applied") {
