@@ -15,6 +15,7 @@ bool add_auth_routes(HttpApp& app);       // /api/v1/auth/*, /.well-known/jwks.j
 bool add_seed_auth_routes(HttpApp& app);  // seeds 000, 001, 003
 bool add_file_routes(HttpApp& app);       // /api/v1/files*
 bool add_document_routes(HttpApp& app);   // /api/v1/documents*, /api/v1/search, /api/v1/graph/*
+bool add_chat_routes(HttpApp& app);       // /api/v1/chats*, /api/v1/messages/:id*
 bool add_seed_file_routes(HttpApp& app);  // seeds 000 (r2, ingest, documents) and 003 (upload)
 bool add_job_routes(HttpApp& app);        // /internal/jobs/run (the shim's own requests only)
 bool add_test_hooks(HttpApp& app);        // only with EDGECHAT_TEST_HOOKS=1

@@ -111,12 +111,12 @@ Task<Result<MessageRecord>> vote_message(Ctx& ctx, std::string user_id, OwnedMes
                                          int value);
 
 // Export: {"chat": chat_json, "messages": [message_json…]} or a Markdown transcript (title, then
-// "**User**"/"**Assistant** (provider/model)" sections, sources listed under each answer).
+// "## User"/"## Assistant (provider/model)" sections with each message's content quoted as is,
+// sources listed under each answer). See chat_markdown.cpp.
 std::string export_chat_markdown(const ChatRecord& chat, const std::vector<MessageRecord>& msgs);
 
 // Seed 001: anonymous (or signed-in) widget chats, keyed by widget id and session.
 Task<Result<ChatRecord>> find_or_create_widget_chat(Ctx& ctx, std::string user_id,
-                                                     std::string widget_id,
-                                                     std::string session_id);
+                                                    std::string widget_id, std::string session_id);
 
 }  // namespace ec

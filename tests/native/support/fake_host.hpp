@@ -63,6 +63,12 @@ class FakeHost {
   // Highest PBKDF2 iteration count requested: production Workers refuse > 100,000.
   int64_t max_pbkdf2_iterations = 0;
 
+  // Answers one effect exactly as during a request, for tests that drive a core coroutine
+  // directly through a Ctx (service-level tests that need no route).
+  ForcedResult answer(const std::string& op, const std::string& payload) {
+    return perform(op, payload, "");
+  }
+
   sqlite3* db() const { return db_; }
   json query(const std::string& sql);  // rows as JSON objects, for assertions
 

@@ -1,0 +1,258 @@
+// Canonical chats API (seed 004's chat service): /api/v1/chats*, /api/v1/messages/:id*.
+// Sending a message (POST /api/v1/chats/:id/messages) and editing one (PATCH /api/v1/messages/:id)
+// stream an answer and live with the answer service, not here.
+//
+// Access: a chat is its owner's; a public chat can also be read (and its messages listed, exported
+// and voted on) by any signed-in user who has its id. Everything else about another user's chat,
+// including its existence, is a 404 chat.not_found / message.not_found.
+#include "api/routes.hpp"
+#include "auth/service.hpp"
+#include "chat/chat_store.hpp"
+#include "core/json.hpp"
+#include "http/range.hpp"
+
+#include <charconv>
+
+namespace ec {
+
+namespace {
+
+constexpr int64_t kMaxTitleChars = 200;
+// An export reads the whole chat, a page at a time; this bounds one request's work.
+constexpr size_t kMaxExportPages = 100;
+constexpr size_t kExportPageSize = 200;
+
+const Schema kCreateChatSchema = {
+    field("title").string().nullable(),
+    field("visibility").one_of({"private", "public"}).nullable(),
+};
+
+const Schema kUpdateChatSchema = {
+    field("title").string(),
+    field("visibility").one_of({"private", "public"}),
+};
+
+Result<size_t> parse_limit(const Call& call, int64_t max, size_t fallback) {
+  const std::string* l = call.query_param("limit");
+  if (l == nullptr) return fallback;
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), v);
+  if (ec != std::errc() || p != l->data() + l->size() || v < 1 || v > max) {
+    return field_error("limit", "an integer from 1 to " + std::to_string(max));
+  }
+  return static_cast<size_t>(v);
+}
+
+std::string cursor_of(const Call& call) {
+  const std::string* c = call.query_param("cursor");
+  return c ? *c : "";
+}
+
+json next_cursor_json(const std::string& cursor) {
+  return cursor.empty() ? json(nullptr) : json(cursor);
+}
+
+// The title as given, trimmed; 400 when longer than kMaxTitleChars code points once trimmed (the
+// store would otherwise cut it silently). Whitespace only reads as "no title".
+Result<std::optional<std::string>> parse_title(const json& body) {
+  const std::string* t = get_string(body, "title");
+  if (t == nullptr) return std::optional<std::string>{};
+  size_t b = t->find_first_not_of(" \t\r\n");
+  size_t e = t->find_last_not_of(" \t\r\n");
+  std::string trimmed = b == std::string::npos ? "" : t->substr(b, e - b + 1);
+  std::optional<size_t> n = utf8_length(trimmed);
+  if (!n || static_cast<int64_t>(*n) > kMaxTitleChars) {
+    return field_error("title", "at most " + std::to_string(kMaxTitleChars) + " characters");
+  }
+  return std::optional<std::string>(std::move(trimmed));
+}
+
+std::optional<std::string> visibility_of(const json& body) {
+  if (const std::string* v = get_string(body, "visibility")) return *v;
+  return std::nullopt;
+}
+
+Task<Result<ChatRecord>> chat_for(Call& call, ChatAccess access) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  co_return co_await find_chat(call.ctx, u.value().id, *call.param("id"), access);
+}
+
+Task<Result<Response>> do_list(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<size_t> limit = parse_limit(call, 100, 20);
+  if (!limit.ok()) co_return limit.take_error();
+  Result<ChatPage> page =
+      co_await list_chats(call.ctx, u.value().id, limit.value(), cursor_of(call));
+  if (!page.ok()) co_return page.take_error();
+  json chats = json::array();
+  for (const ChatRecord& c : page.value().chats) chats.push_back(chat_json(c));
+  co_return json_reply(
+      200, {{"chats", chats}, {"nextCursor", next_cursor_json(page.value().next_cursor)}});
+}
+
+Task<Result<Response>> do_create(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  if (Status s = validate(call.body, kCreateChatSchema); !s.ok()) co_return s.take_error();
+  Result<std::optional<std::string>> title = parse_title(call.body);
+  if (!title.ok()) co_return title.take_error();
+  Result<ChatRecord> c = co_await create_chat(call.ctx, u.value().id, title.value().value_or(""),
+                                              visibility_of(call.body).value_or("private"), "api");
+  if (!c.ok()) co_return c.take_error();
+  Response r = json_reply(201, {{"chat", chat_json(c.value())}});
+  r.headers.emplace_back("location", "/api/v1/chats/" + c.value().id);
+  co_return r;
+}
+
+Task<Result<Response>> do_get(Call& call) {
+  Result<ChatRecord> c = co_await chat_for(call, ChatAccess::kRead);
+  if (!c.ok()) co_return c.take_error();
+  co_return json_reply(200, {{"chat", chat_json(c.value())}});
+}
+
+Task<Result<Response>> do_update(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  // Strict about unknown keys: a misspelt field in a PATCH would otherwise be a silent no-op.
+  if (Status s = validate(call.body, kUpdateChatSchema, false); !s.ok()) co_return s.take_error();
+  Result<std::optional<std::string>> title = parse_title(call.body);
+  if (!title.ok()) co_return title.take_error();
+  Result<ChatRecord> c =
+      co_await find_chat(call.ctx, u.value().id, *call.param("id"), ChatAccess::kWrite);
+  if (!c.ok()) co_return c.take_error();
+  Result<ChatRecord> updated =
+      co_await update_chat(call.ctx, std::move(c.value()), title.value(), visibility_of(call.body));
+  if (!updated.ok()) co_return updated.take_error();
+  co_return json_reply(200, {{"chat", chat_json(updated.value())}});
+}
+
+Task<Result<Response>> do_delete(Call& call) {
+  Result<ChatRecord> c = co_await chat_for(call, ChatAccess::kWrite);
+  if (!c.ok()) co_return c.take_error();
+  Status s = co_await delete_chat(call.ctx, c.value().id);
+  if (!s.ok()) co_return s.take_error();
+  co_return no_content(204);
+}
+
+Task<Result<Response>> do_export(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  std::string format = "json";
+  if (const std::string* f = call.query_param("format")) format = *f;
+  if (format == "md") format = "markdown";
+  if (format != "json" && format != "markdown") {
+    co_return field_error("format", "must be one of: json, markdown");
+  }
+  Result<ChatRecord> c =
+      co_await find_chat(call.ctx, u.value().id, *call.param("id"), ChatAccess::kRead);
+  if (!c.ok()) co_return c.take_error();
+  std::vector<MessageRecord> all;
+  std::string cursor;
+  for (size_t page = 0; page < kMaxExportPages; ++page) {
+    Result<MessagePage> p =
+        co_await list_messages(call.ctx, c.value().id, u.value().id, kExportPageSize, cursor);
+    if (!p.ok()) co_return p.take_error();
+    for (MessageRecord& m : p.value().messages) all.push_back(std::move(m));
+    cursor = std::move(p.value().next_cursor);
+    if (cursor.empty()) break;
+  }
+  Response r;
+  if (format == "json") {
+    json messages = json::array();
+    for (const MessageRecord& m : all) messages.push_back(message_json(m));
+    r = json_reply(200, {{"chat", chat_json(c.value())}, {"messages", messages}});
+    r.headers.emplace_back("content-disposition",
+                           attachment_disposition("chat-" + c.value().id + ".json"));
+  } else {
+    r.status = 200;
+    r.headers.emplace_back("content-type", "text/markdown; charset=utf-8");
+    r.headers.emplace_back("content-disposition",
+                           attachment_disposition("chat-" + c.value().id + ".md"));
+    r.body = export_chat_markdown(c.value(), all);
+  }
+  if (!cursor.empty()) r.headers.emplace_back("x-export-truncated", "1");
+  co_return r;
+}
+
+Task<Result<Response>> do_messages(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<size_t> limit = parse_limit(call, 200, 50);
+  if (!limit.ok()) co_return limit.take_error();
+  Result<ChatRecord> c =
+      co_await find_chat(call.ctx, u.value().id, *call.param("id"), ChatAccess::kRead);
+  if (!c.ok()) co_return c.take_error();
+  Result<MessagePage> page =
+      co_await list_messages(call.ctx, c.value().id, u.value().id, limit.value(), cursor_of(call));
+  if (!page.ok()) co_return page.take_error();
+  json messages = json::array();
+  for (const MessageRecord& m : page.value().messages) messages.push_back(message_json(m));
+  co_return json_reply(
+      200, {{"messages", messages}, {"nextCursor", next_cursor_json(page.value().next_cursor)}});
+}
+
+Task<Result<Response>> do_delete_message(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<OwnedMessage> m =
+      co_await find_message(call.ctx, u.value().id, *call.param("id"), ChatAccess::kWrite);
+  if (!m.ok()) co_return m.take_error();
+  Status s = co_await delete_message(call.ctx, std::move(m.value()));
+  if (!s.ok()) co_return s.take_error();
+  co_return no_content(204);
+}
+
+// {"value": "up" | "down"}; also {"vote": …} and the numbers 1 / -1.
+Result<int> parse_vote(const json& body) {
+  const char* key = find(body, "value") ? "value" : "vote";
+  const json* v = find(body, key);
+  if (v == nullptr || v->is_null()) return field_error("value", "required: \"up\" or \"down\"");
+  if (const std::string* s = v->get_ptr<const std::string*>()) {
+    if (*s == "up") return 1;
+    if (*s == "down") return -1;
+  } else if (std::optional<int64_t> n = get_int(body, key); n && (*n == 1 || *n == -1)) {
+    return static_cast<int>(*n);
+  }
+  return field_error(key, "must be \"up\" or \"down\" (or 1 / -1)");
+}
+
+// Voting needs a signed-in user (one vote each, changeable) and read access: the owner, or any
+// signed-in reader of a public chat, whose feedback on a shared answer is as useful as the
+// owner's. Totals are public to readers; only `mine` is per user.
+Task<Result<Response>> do_vote(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<int> value = parse_vote(call.body);
+  if (!value.ok()) co_return value.take_error();
+  Result<OwnedMessage> m =
+      co_await find_message(call.ctx, u.value().id, *call.param("id"), ChatAccess::kRead);
+  if (!m.ok()) co_return m.take_error();
+  Result<MessageRecord> voted =
+      co_await vote_message(call.ctx, u.value().id, std::move(m.value()), value.value());
+  if (!voted.ok()) co_return voted.take_error();
+  co_return json_reply(200, {{"message", message_json(voted.value())}});
+}
+
+}  // namespace
+
+bool add_chat_routes(HttpApp& app) {
+  const RouteDef routes[] = {
+      {Method::Get, "/api/v1/chats", do_list},
+      {Method::Post, "/api/v1/chats", do_create, BodyKind::kOptionalJson},
+      {Method::Get, "/api/v1/chats/:id", do_get},
+      {Method::Patch, "/api/v1/chats/:id", do_update, BodyKind::kJson},
+      {Method::Delete, "/api/v1/chats/:id", do_delete},
+      {Method::Get, "/api/v1/chats/:id/export", do_export},
+      {Method::Get, "/api/v1/chats/:id/messages", do_messages},
+      {Method::Delete, "/api/v1/messages/:id", do_delete_message},
+      {Method::Post, "/api/v1/messages/:id/vote", do_vote, BodyKind::kJson},
+  };
+  for (const RouteDef& r : routes) {
+    if (!app.add(r)) return false;
+  }
+  return true;
+}
+
+}  // namespace ec
