@@ -26,7 +26,7 @@ bool app_init(const Env& env) {
   http.body_limit = static_cast<size_t>(env_int(env, "BODY_LIMIT_BYTES", 1 << 20));
   app->configure(std::move(http));
   bool ok = add_health_routes(*app) && add_auth_routes(*app) && add_seed_auth_routes(*app) &&
-            add_file_routes(*app) && add_document_routes(*app) && add_chat_routes(*app) &&
+            add_api_key_routes(*app) && add_file_routes(*app) && add_document_routes(*app) && add_chat_routes(*app) &&
             add_seed_file_routes(*app) &&
             add_job_routes(*app);
   auto hooks = env.find("EDGECHAT_TEST_HOOKS");

@@ -13,6 +13,7 @@ inline constexpr std::string_view kLatestMigration = "0003_chat.sql";
 bool add_health_routes(HttpApp& app);
 bool add_auth_routes(HttpApp& app);       // /api/v1/auth/*, /.well-known/jwks.json
 bool add_seed_auth_routes(HttpApp& app);  // seeds 000, 001, 003
+bool add_api_key_routes(HttpApp& app);    // /api/v1/api-keys*
 bool add_file_routes(HttpApp& app);       // /api/v1/files*
 bool add_document_routes(HttpApp& app);   // /api/v1/documents*, /api/v1/search, /api/v1/graph/*
 bool add_chat_routes(HttpApp& app);       // /api/v1/chats*, /api/v1/messages/:id*

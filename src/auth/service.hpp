@@ -44,6 +44,11 @@ std::optional<std::string> bearer_token(const std::string* authorization);
 
 // Verifies the bearer token and loads its user and session: 401 for a missing/invalid token or a
 // revoked session, 403 for a disabled user. Sets ctx.user_id for the access log.
+// The bearer may also be an API key ("ec_…", auth/api_keys.hpp): it authenticates as its user.
 Task<Result<User>> authenticate(Ctx& ctx);
+
+// authenticate() that refuses API keys (403 auth.api_key_not_allowed) without looking them up:
+// for routes that manage credentials, which only a signed-in person may use.
+Task<Result<User>> authenticate_access_token(Ctx& ctx);
 
 }  // namespace ec

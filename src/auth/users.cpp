@@ -29,4 +29,8 @@ json user_json(const User& u) {
           {"createdAt", iso8601_ms(u.created_at_ms)}};
 }
 
+ApiError user_disabled_error() {
+  return api_error(403, "auth.user_disabled", "This account has been disabled");
+}
+
 }  // namespace ec

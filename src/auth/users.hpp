@@ -22,6 +22,8 @@ struct User {
 std::optional<User> user_from_row(const json& row);
 // The public representation: never includes the password hash.
 json user_json(const User& u);
+// 403 auth.user_disabled: the one answer for a disabled account, whatever credential it presented.
+ApiError user_disabled_error();
 
 inline constexpr std::string_view kUserColumns =
     "u.id, u.username, u.email, u.role, u.is_guest, u.disabled_at, u.created_at";
