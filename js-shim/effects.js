@@ -4,6 +4,7 @@
 // (src/core/effect.cpp); nothing here throws into the loop.
 
 import { runAiEffect } from "./effects-ai.js";
+import { runStreamLogEffect } from "./effects-streamlog.js";
 
 const encoder = new TextEncoder();
 
@@ -277,6 +278,21 @@ async function run(op, args, request, env, ctx) {
       } catch (e) {
         throw new EffectError("cancelled", `client gone: ${e?.message ?? e}`);
       }
+      return json(true);
+
+    // Resumable stream logs (binding STREAM_LOG): one Durable Object per log, see
+    // effects-streamlog.js for the shapes and js-shim/stream-log.js for the object.
+    case "streamlog.create":
+    case "streamlog.append":
+    case "streamlog.info":
+    case "streamlog.close":
+    case "streamlog.delete":
+      return runStreamLogEffect(op, args, env);
+
+    // A structured log line from the core (one per provider call): printed as is, like the
+    // request's own access-log line.
+    case "log.write":
+      console.log(String(args.line));
       return json(true);
 
     case "kv.get":
