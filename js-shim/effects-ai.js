@@ -146,6 +146,36 @@ async function aiRun(env, args) {
   return json(out);
 }
 
+// A streamed run: the binding's text/event-stream is registered with the request's open upstreams
+// (ctx.upstreams, like fetch.start) so the core reads it with fetch.read and cancels it with
+// fetch.abort; whatever is still open when the request ends is cancelled by worker.js.
+async function aiStream(env, args, ctx) {
+  const ai = binding(env, "AI");
+  const { model, input } = args ?? {};
+  if (typeof model !== "string" || !model) throw invalid("ai.stream: model must be a non-empty string");
+  if (!input || typeof input !== "object" || Array.isArray(input)) throw invalid("ai.stream: input must be an object");
+  if (!ctx?.upstreams) throw new EffectError("unavailable", "ai.stream: no request to attach the stream to");
+  let out;
+  try {
+    out = await ai.run(model, { ...input, stream: true });
+  } catch (e) {
+    throw aiError("ai.stream", e);
+  }
+  if (!(out instanceof ReadableStream)) {
+    throw invalid("ai.stream: the model did not return a stream");
+  }
+  const reader = out.getReader();
+  ctx.upstreamSeq = (ctx.upstreamSeq ?? 0) + 1;
+  const id = ctx.upstreamSeq;
+  ctx.upstreams.set(id, {
+    reader,
+    controller: { abort: () => { reader.cancel().catch(() => {}); } },
+    // A model failing mid-stream errors the stream; its message gets the same scrubbing.
+    readError: (e) => aiError("ai.stream", e),
+  });
+  return json({ status: 200, headers: { "content-type": "text/event-stream" }, stream: id });
+}
+
 // Vectorize V2 mutations resolve to {mutationId}; legacy V1 indexes to {count, ids}. Both become
 // {count, mutationId}, count being what was submitted when the binding does not say.
 const mutation = (r, submitted) => ({
@@ -218,11 +248,15 @@ async function vectorizeDelete(env, args) {
   }
 }
 
-/** Runs one AI/Vectorize effect; `undefined` when `op` is not one of them. Throws EffectError. */
-export async function runAiEffect(op, args, env) {
+/**
+ * Runs one AI/Vectorize effect; `undefined` when `op` is not one of them. Throws EffectError.
+ * `ctx` (worker.js's per-request host) is needed only by ai.stream, for its `upstreams` map.
+ */
+export async function runAiEffect(op, args, env, ctx) {
   switch (op) {
     case "ai.embed": return aiEmbed(env, args);
     case "ai.run": return aiRun(env, args);
+    case "ai.stream": return aiStream(env, args, ctx);
     case "vectorize.upsert": return vectorizeUpsert(env, args);
     case "vectorize.query": return vectorizeQuery(env, args);
     case "vectorize.delete": return vectorizeDelete(env, args);

@@ -150,7 +150,7 @@ async function putRequestBody(bucket, request, args) {
 
 async function run(op, args, request, env, ctx) {
   if (op.startsWith("ai.") || op.startsWith("vectorize.")) {
-    const out = await runAiEffect(op, args, env);
+    const out = await runAiEffect(op, args, env, ctx);
     if (out !== undefined) return out;
   }
   switch (op) {
@@ -228,6 +228,8 @@ async function run(op, args, request, env, ctx) {
     }
 
     // Outbound HTTP with an incrementally read body (src/bindings/http_fetch.hpp): LLM providers.
+    // ctx.upstreams holds {reader, controller, readError?} per open body; ai.stream adds its
+    // streams there too, so fetch.read / fetch.abort serve both.
     case "fetch.start": {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(new EffectError("timeout", "no answer in time")),
@@ -253,7 +255,13 @@ async function run(op, args, request, env, ctx) {
     case "fetch.read": {
       const up = ctx.upstreams.get(args.stream);
       if (!up) throw new EffectError("invalid", "no such upstream stream");
-      const { done, value } = up.reader ? await up.reader.read() : { done: true };
+      let chunk;
+      try {
+        chunk = up.reader ? await up.reader.read() : { done: true };
+      } catch (e) {
+        throw up.readError ? up.readError(e) : e;
+      }
+      const { done, value } = chunk;
       if (done) {
         ctx.upstreams.delete(args.stream);
         return raw(new Uint8Array(0));

@@ -1,6 +1,7 @@
 // Routes that exist only when EDGECHAT_TEST_HOOKS=1 (set by the integration tests, never in
 // wrangler.toml): they let tests prove failure handling that no real request can trigger.
 #include "api/routes.hpp"
+#include "bindings/ai.hpp"
 #include "bindings/http_fetch.hpp"
 #include "bindings/kv.hpp"
 #include "http/stream.hpp"
@@ -45,22 +46,51 @@ Task<Result<Response>> stream(Call& call) {
   co_return done;
 }
 
-// Relays an upstream SSE stream (body {url}) event by event: the path a provider's streamed answer
-// takes (fetch_start → fetch_read → SseDecoder → write_stream), with the upstream aborted as soon
-// as the client leaves.
+// The upstream a relay reads: HTTP (body {url, method?, headers?, body?}, so a fake provider can be
+// called with its real request shape) or a streamed Workers AI run (body {ai: {model, input}}).
+Task<Result<UpstreamResponse>> start_upstream(Ctx& ctx, json spec) {
+  if (const json* ai = get_object(spec, "ai")) {
+    const json* input = get_object(*ai, "input");
+    co_return co_await ai_stream(ctx, string_or(*ai, "model", ""),
+                                 input != nullptr ? *input : json::object());
+  }
+  ProviderHttpRequest req{string_or(spec, "method", "GET"), string_or(spec, "url", ""), {}, ""};
+  if (const json* headers = get_object(spec, "headers")) {
+    for (const auto& [name, value] : headers->items()) {
+      if (value.is_string()) req.headers.emplace_back(name, value.get_ref<const std::string&>());
+    }
+  }
+  if (const json* body = find(spec, "body"); body != nullptr && !body->is_null()) {
+    req.body = body->is_string() ? body->get_ref<const std::string&>() : dump_json(*body);
+  }
+  co_return co_await fetch_start(ctx, std::move(req), 5000);
+}
+
+// Relays an upstream SSE stream event by event: the path a provider's streamed answer takes
+// (fetch_start or ai_stream → fetch_read → SseDecoder → write_stream), with the upstream aborted as
+// soon as the client leaves. A non-200 upstream is a 502 carrying the upstream's status.
 Task<Result<Response>> relay(Call& call) {
-  ProviderHttpRequest req{"GET", string_or(call.body, "url", ""), {}, ""};
-  Result<UpstreamResponse> up = co_await fetch_start(call.ctx, req, 5000);
+  Result<UpstreamResponse> up = co_await start_upstream(call.ctx, call.body);
   if (!up.ok()) co_return up.take_error();
   if (up.value().status != 200) {
-    co_return api_error(502, "upstream.bad_status", "The upstream answered with an error");
+    Status aborted = co_await fetch_abort(call.ctx, up.value().stream);
+    (void)aborted;
+    co_return api_error(502, "upstream.bad_status",
+                        "The upstream answered " + std::to_string(up.value().status));
   }
   Status opened = co_await open_stream(call.ctx, sse_head());
   if (!opened.ok()) co_return opened.take_error();
   SseDecoder decoder;
   for (;;) {
     Result<std::string> bytes = co_await fetch_read(call.ctx, up.value().stream);
-    if (!bytes.ok() || bytes.value().empty()) break;
+    if (!bytes.ok()) {
+      // The upstream broke off mid-stream (a dropped connection, a failed model): say so.
+      json err = {{"code", bytes.error().code}};
+      Status wrote = co_await write_stream(call.ctx, sse_event("error", dump_json(err)));
+      (void)wrote;
+      co_return sse_head();
+    }
+    if (bytes.value().empty()) break;
     decoder.feed(bytes.value());
     bool gone = false;
     for (const SseEvent& e : decoder.take()) {

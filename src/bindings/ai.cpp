@@ -55,6 +55,21 @@ Task<Result<json>> ai_run(Ctx& ctx, std::string model, json input) {
   co_return v;
 }
 
+Task<Result<UpstreamResponse>> ai_stream(Ctx& ctx, std::string model, json input) {
+  EffectResult r = co_await ctx.perform(
+      make_effect("ai.stream", {{"model", model}, {"input", std::move(input)}}));
+  if (!r.ok()) co_return ai_error(r);
+  json v = r.as_json();
+  const std::optional<int64_t> stream = get_int(v, "stream");
+  if (!stream || *stream <= 0)
+    co_return api_error(502, "ai.bad_reply", "Malformed AI stream reply");
+  UpstreamResponse out;
+  out.status = static_cast<int>(get_int(v, "status").value_or(200));
+  if (const json* h = get_object(v, "headers")) out.headers = *h;
+  out.stream = *stream;
+  co_return out;
+}
+
 bool is_unavailable(const ApiError& e) { return e.status == 503; }
 
 }  // namespace ec

@@ -1,11 +1,12 @@
 // The Workers AI and Vectorize effects (js-shim/effects-ai.js) against in-memory fakes of the two
 // bindings (fakes/ai-bindings.js): the byte layout of ai.embed, the result shapes the core decodes,
-// error classification, missing bindings, namespace isolation and deletes. The suite's own env has
-// neither binding (the Worker must run without them), which the first test relies on.
+// error classification, missing bindings, namespace isolation and deletes, and ai.stream's hand-off
+// to fetch.read / fetch.abort. The suite's Worker has AI bound (the fake Workers AI service,
+// exercised in providers-fake.test.js) but no VECTOR_INDEX; these tests pass their env explicitly.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { runAiEffect } from "../../js-shim/effects-ai.js";
-import { EffectError } from "../../js-shim/effects.js";
+import { EffectError, performEffect } from "../../js-shim/effects.js";
 import { fakeEmbedding, makeFakeAi, makeFakeVectorize } from "./fakes/ai-bindings.js";
 
 const BGE = "@cf/baai/bge-base-en-v1.5";
@@ -42,21 +43,25 @@ const aiEnv = (opts) => ({ AI: makeFakeAi(opts) });
 const vecEnv = (opts) => ({ VECTOR_INDEX: makeFakeVectorize(opts) });
 
 describe("bindings", () => {
-  it("the suite's Worker env has neither AI nor VECTOR_INDEX: every op is unavailable", async () => {
-    expect(env.AI).toBeUndefined();
+  it("without the AI or VECTOR_INDEX binding every op is unavailable", async () => {
+    // The suite's Worker has the fake Workers AI bound, and no Vectorize index.
+    expect(env.AI).toBeDefined();
     expect(env.VECTOR_INDEX).toBeUndefined();
     const cases = [
       ["ai.embed", { model: BGE, texts: ["x"] }, "AI"],
       ["ai.run", { model: LLAMA, input: { prompt: "x" } }, "AI"],
+      ["ai.stream", { model: LLAMA, input: { prompt: "x" } }, "AI"],
       ["vectorize.upsert", { vectors: [] }, "VECTOR_INDEX"],
       ["vectorize.query", { vector: [1], topK: 1 }, "VECTOR_INDEX"],
       ["vectorize.delete", { ids: ["a"] }, "VECTOR_INDEX"],
     ];
     for (const [op, args, name] of cases) {
-      const e = await failure(runAiEffect(op, args, env));
+      const e = await failure(runAiEffect(op, args, {}, { upstreams: new Map() }));
       expect(e.code, op).toBe("unavailable");
       expect(e.message).toBe(`binding ${name} is not configured`);
     }
+    const e = await failure(runAiEffect("vectorize.query", { vector: [1], topK: 1 }, env));
+    expect(e.message).toBe("binding VECTOR_INDEX is not configured");
   });
 
   it("returns undefined for ops it does not own", async () => {
@@ -189,6 +194,131 @@ describe("ai.run", () => {
     expect(e.code).toBe("unavailable");
     expect(e.message.startsWith("ai.run: ")).toBe(true);
     expect((await failure(runAiEffect("ai.run", { model: LLAMA, input: {} }, aiEnv()))).code).toBe("invalid");
+  });
+});
+
+describe("ai.stream", () => {
+  const encoder = new TextEncoder();
+  const SSE = ['data: {"response":"Caf', 'é"}\n\ndata: {"response":"","usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}\n\n', "data: [DONE]\n\n"];
+  const MESSAGES = [{ role: "user", content: "hello" }];
+
+  /** A stream of the given byte pieces (the "é" above is split across two of them) that records cancel. */
+  function sseStream(pieces, { errorAfter, error } = {}) {
+    const bytes = encoder.encode(pieces.join(""));
+    // Re-cut the joined bytes in the middle of "é" (0xC3 0xA9) so a chunk ends mid-character.
+    const cut = bytes.indexOf(0xc3) + 1;
+    const chunks = [bytes.subarray(0, cut), bytes.subarray(cut)];
+    const state = { cancelled: null };
+    let i = 0;
+    const stream = new ReadableStream({
+      pull(c) {
+        if (errorAfter !== undefined && i === errorAfter) return c.error(error);
+        if (i === chunks.length) return c.close();
+        c.enqueue(chunks[i++]);
+      },
+      cancel(reason) { state.cancelled = reason ?? true; },
+    });
+    return { stream, state };
+  }
+
+  const effect = (op, args) => ({ op, payload: JSON.stringify(args) });
+
+  async function readAll(e, ctx, id) {
+    const out = [];
+    for (let n = 0; n < 100; n++) {
+      const r = await performEffect(effect("fetch.read", { stream: id }), null, e, ctx);
+      expect(r.ok, r.message).toBe(true);
+      if (r.data.byteLength === 0) return out;
+      out.push(r.data);
+    }
+    throw new Error("stream never ended");
+  }
+
+  it("hands the binding's SSE stream to fetch.read, which reads it to the end", async () => {
+    const { stream } = sseStream(SSE);
+    const e = aiEnv({ reply: () => stream });
+    const ctx = { upstreams: new Map() };
+    const r = data(await runAiEffect("ai.stream", { model: LLAMA, input: { messages: MESSAGES, max_tokens: 8 } }, e, ctx));
+    expect(r).toEqual({ status: 200, headers: { "content-type": "text/event-stream" }, stream: 1 });
+    // The binding was asked to stream, with the rest of the input untouched.
+    expect(e.AI.calls).toEqual([{ model: LLAMA, input: { messages: MESSAGES, max_tokens: 8, stream: true } }]);
+    expect(ctx.upstreams.has(1)).toBe(true);
+    const chunks = await readAll(e, ctx, 1);
+    expect(chunks).toHaveLength(2); // the bytes arrive as the binding produced them, split mid-"é"
+    expect(await new Blob(chunks).text()).toBe(SSE.join(""));
+    expect(ctx.upstreams.size).toBe(0); // the end of the stream releases it
+  });
+
+  it("numbers streams per request, alongside fetch.start's", async () => {
+    const e = aiEnv({ reply: () => sseStream(SSE).stream });
+    const ctx = { upstreams: new Map(), upstreamSeq: 4 };
+    expect(data(await runAiEffect("ai.stream", { model: LLAMA, input: { prompt: "x" } }, e, ctx)).stream).toBe(5);
+    expect(data(await runAiEffect("ai.stream", { model: LLAMA, input: { prompt: "y" } }, e, ctx)).stream).toBe(6);
+    expect([...ctx.upstreams.keys()]).toEqual([5, 6]);
+  });
+
+  it("fetch.abort cancels the model's stream, as does the end of the request", async () => {
+    const { stream, state } = sseStream(SSE);
+    const e = aiEnv({ reply: () => stream });
+    const ctx = { upstreams: new Map() };
+    const { stream: id } = data(await runAiEffect("ai.stream", { model: LLAMA, input: { prompt: "x" } }, e, ctx));
+    const first = await performEffect(effect("fetch.read", { stream: id }), null, e, ctx);
+    expect(first.ok).toBe(true);
+    expect(data(await performEffect(effect("fetch.abort", { stream: id }), null, e, ctx))).toBe(true);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(state.cancelled).not.toBeNull();
+    expect(ctx.upstreams.size).toBe(0);
+    const gone = await performEffect(effect("fetch.read", { stream: id }), null, e, ctx);
+    expect(gone).toMatchObject({ ok: false, code: "invalid" });
+
+    // worker.js aborts every upstream still open when the request ends: the same controller.
+    const second = sseStream(SSE);
+    const ctx2 = { upstreams: new Map() };
+    await runAiEffect("ai.stream", { model: LLAMA, input: { prompt: "x" } }, aiEnv({ reply: () => second.stream }), ctx2);
+    for (const up of ctx2.upstreams.values()) up.controller.abort();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(second.state.cancelled).not.toBeNull();
+  });
+
+  it("classifies failures like ai.run, before and during the stream, with secrets scrubbed", async () => {
+    const secret = "sk_live_0123456789abcdefghijklmnopqrstuvwxyz";
+    const ctx = () => ({ upstreams: new Map() });
+    const cases = [
+      [new Error("3040: Capacity temporarily exceeded, please try again."), "unavailable"],
+      [new Error("3007: Request timeout"), "timeout"],
+      [new Error(`5007: No such model; Authorization: Bearer ${secret}`), "invalid"],
+      [new Error("InferenceUpstreamError: something broke"), "internal"],
+    ];
+    for (const [err, code] of cases) {
+      const e = await failure(runAiEffect("ai.stream", { model: LLAMA, input: { prompt: "x" } }, aiEnv({ failWith: () => err }), ctx()));
+      expect(e.code, err.message).toBe(code);
+      expect(e.message.startsWith("ai.stream: ")).toBe(true);
+      expect(e.message).not.toContain(secret);
+    }
+    // A model that fails after it started streaming errors the stream: fetch.read reports it,
+    // classified and scrubbed the same way.
+    const broken = sseStream(SSE, { errorAfter: 1, error: new Error(`3040: Capacity temporarily exceeded; api_key=${secret}`) });
+    const c = ctx();
+    const e = aiEnv({ reply: () => broken.stream });
+    await runAiEffect("ai.stream", { model: LLAMA, input: { prompt: "x" } }, e, c);
+    expect((await performEffect(effect("fetch.read", { stream: 1 }), null, e, c)).ok).toBe(true);
+    const failed = await performEffect(effect("fetch.read", { stream: 1 }), null, e, c);
+    expect(failed).toMatchObject({ ok: false, code: "unavailable" });
+    expect(failed.message).toMatch(/^ai\.stream: .*3040/);
+    expect(failed.message).not.toContain(secret);
+  });
+
+  it("refuses a non-stream reply and malformed arguments as invalid, and needs a request", async () => {
+    const json = aiEnv({ reply: () => ({ response: "not streamed" }) });
+    expect((await failure(runAiEffect("ai.stream", { model: LLAMA, input: { prompt: "x" } }, json, { upstreams: new Map() }))).code).toBe("invalid");
+    const e = aiEnv();
+    for (const args of [null, { model: LLAMA }, { model: LLAMA, input: "x" }, { model: LLAMA, input: [] }, { input: {} }, { model: "", input: {} }]) {
+      expect((await failure(runAiEffect("ai.stream", args, e, { upstreams: new Map() }))).code).toBe("invalid");
+    }
+    expect(e.AI.calls).toEqual([]);
+    const noCtx = await failure(runAiEffect("ai.stream", { model: LLAMA, input: { prompt: "x" } }, e));
+    expect(noCtx.code).toBe("unavailable");
+    expect(e.AI.calls).toEqual([]);
   });
 });
 

@@ -1,7 +1,8 @@
 // In-memory stand-ins for the Workers AI (`env.AI`) and Vectorize (`env.VECTOR_INDEX`) bindings,
-// speaking the same JS API so effect code can be tested in Miniflare without an account. They are
-// deliberately NOT wired into wrangler.toml / vitest.config.js: the suite's Worker runs without AI
-// and Vectorize to prove the offline fallback; tests pass these fakes in an env object explicitly.
+// speaking the same JS API so effect code can be tested in Miniflare without an account. Tests pass
+// these in an env object explicitly. The suite's Worker has no Vectorize binding (proving the offline
+// index), and its AI binding is the fake Workers AI service (fake-ai-worker.js), which answers
+// embeddings with makeFakeAi below.
 //
 // Modelled on the documented behaviour:
 //  - @cf/baai/bge-base-en-v1.5: input {text: string | string[]} (each non-empty, ≤ 100 items),
