@@ -3,13 +3,18 @@
 import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { FAKE_PROVIDER_KEYS, startProviderServer } from "./tests/integration/fakes/provider-server.js";
 import { startUpstream } from "./tests/integration/fakes/upstream-server.js";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
-  // A real HTTP server on loopback that the Worker calls as an upstream (provider) in the tests.
+  // Real HTTP servers on loopback that the Worker calls: a generic SSE upstream, and fakes of the
+  // LLM providers (OpenAI, Gemini, an OpenAI-compatible server) and Langfuse speaking their real
+  // wire formats (tests/integration/fakes/provider-server.js).
   const upstream = await startUpstream();
   upstream.server.unref();
+  const provider = await startProviderServer();
+  provider.server.unref();
   return {
     plugins: [
       cloudflareTest({
@@ -21,6 +26,22 @@ export default defineConfig(async () => {
             // The core reads its env once per Wasm instance, so these are fixed for the suite.
             EDGECHAT_TEST_HOOKS: "1",
             FAKE_UPSTREAM_URL: upstream.url,
+            // The providers point at the fake: OpenAI at {url}/v1/chat/completions, the
+            // OpenAI-compatible provider at {url}/compat/v1/chat/completions (a path the fake tells
+            // apart), Gemini at {url}/v1beta/models/…, Langfuse at {url}/api/public/ingestion.
+            FAKE_PROVIDER_URL: provider.url,
+            OPENAI_API_BASE_URL: provider.url,
+            OPENAI_API_KEY: FAKE_PROVIDER_KEYS.openai,
+            OPENAI_BASE_URL: `${provider.url}/compat/v1`,
+            GEMINI_BASE_URL: provider.url,
+            GEMINI_API_KEY: FAKE_PROVIDER_KEYS.gemini,
+            LANGFUSE_BASE_URL: provider.url,
+            LANGFUSE_PUBLIC_KEY: FAKE_PROVIDER_KEYS.langfusePublic,
+            LANGFUSE_SECRET_KEY: FAKE_PROVIDER_KEYS.langfuseSecret,
+            // AI is bound (the fake below), but documents and files keep the offline embedder and
+            // summariser so their expectations do not depend on the fake's answers.
+            EMBEDDINGS: "local",
+            LLM_TASKS: "local",
             ALLOWED_ORIGINS: "https://app.example,https://admin.example",
             // Small limits so the tests reach them cheaply: uploads over 256 KiB are refused,
             // and ingests over 8 KiB run as queued jobs.
@@ -30,6 +51,17 @@ export default defineConfig(async () => {
             TEST_FIXTURES: Object.fromEntries(["multipage.pdf", "encrypted.pdf", "scanned.pdf"]
               .map((f) => [f, readFileSync(`tests/fixtures/pdf/${f}`).toString("base64")])),
           },
+          // Workers AI: the fake's FakeAi entrypoint, called over RPC like the real binding.
+          serviceBindings: { AI: { name: "fake-ai", entrypoint: "FakeAi" } },
+          workers: [{
+            name: "fake-ai",
+            modules: true,
+            scriptPath: "tests/integration/fakes/fake-ai-worker.js",
+            // Its imports (answers.js, ai-bindings.js) are ES modules too; Miniflare's default for
+            // a bare .js import is CommonJS.
+            modulesRules: [{ type: "ESModule", include: ["**/*.js"] }],
+            compatibilityDate: "2026-04-01",
+          }],
         },
       }),
     ],
@@ -37,7 +69,7 @@ export default defineConfig(async () => {
       include: ["tests/integration/**/*.test.js"],
       setupFiles: ["./tests/integration/apply-migrations.js"],
       // The Worker logs one JSON access-log line per request; keep the output readable.
-      onConsoleLog: (log) => !log.includes('"msg":"request"'),
+      onConsoleLog: (log) => !log.includes('"msg":"request"') && !log.includes('"msg":"provider call"'),
       testTimeout: 20_000,
       hookTimeout: 20_000,
     },

@@ -26,9 +26,10 @@ bool app_init(const Env& env) {
   http.body_limit = static_cast<size_t>(env_int(env, "BODY_LIMIT_BYTES", 1 << 20));
   app->configure(std::move(http));
   bool ok = add_health_routes(*app) && add_auth_routes(*app) && add_seed_auth_routes(*app) &&
-            add_api_key_routes(*app) && add_file_routes(*app) && add_document_routes(*app) && add_chat_routes(*app) &&
-            add_seed_file_routes(*app) &&
-            add_job_routes(*app);
+            add_api_key_routes(*app) && add_file_routes(*app) && add_document_routes(*app) &&
+            add_chat_routes(*app) && add_seed_file_routes(*app) && add_chat_message_routes(*app) &&
+            add_stream_routes(*app) && add_openai_routes(*app) && add_seed_chat_routes(*app) &&
+            add_memory_routes(*app) && add_training_routes(*app) && add_job_routes(*app);
   auto hooks = env.find("EDGECHAT_TEST_HOOKS");
   if (ok && hooks != env.end() && hooks->second == "1") ok = add_test_hooks(*app);
   if (!ok) return false;

@@ -165,9 +165,12 @@ std::string render_source(const PromptSource& src) {
   return out;
 }
 
-std::string render_user_message(std::string_view rendered_sources, std::string_view question) {
+std::string render_user_message(std::string_view rendered_sources, std::string_view question,
+                                bool retrieval) {
   std::string out;
-  if (rendered_sources.empty()) {
+  if (!retrieval) {
+    // The question alone.
+  } else if (rendered_sources.empty()) {
     out = kNoSources;
   } else {
     out = kSourcesOpen;
@@ -357,7 +360,7 @@ PromptPlan build_prompt(const PromptInput& in) {
     plan.messages.push_back({in.history[i].role, utf8_scrubbed(in.history[i].content)});
   }
   if (!rendered_sources.empty()) rendered_sources.pop_back();  // one newline before </sources>
-  plan.messages.push_back({"user", render_user_message(rendered_sources, question)});
+  plan.messages.push_back({"user", render_user_message(rendered_sources, question, in.retrieval)});
 
   plan.tokens_estimated = kReplyPrimingTokens;
   for (const ChatTurn& m : plan.messages) plan.tokens_estimated += message_tokens(m.content);

@@ -19,10 +19,11 @@ struct ApiError {
   std::string code;       // stable, dotted: "auth.token_expired"
   std::string message;    // human-readable, never contains secrets
   json fields = nullptr;  // field-level detail for validation errors: {"username": "too short"}
+  std::string detail;     // for the log line only (e.g. an upstream's own error text); never sent
 };
 
 inline ApiError api_error(int status, std::string code, std::string message) {
-  return ApiError{status, std::move(code), std::move(message), nullptr};
+  return ApiError{status, std::move(code), std::move(message), nullptr, {}};
 }
 
 // A minimal expected<T, ApiError>. Only value()/error() on the right alternative are valid;

@@ -261,7 +261,8 @@ Status validate(const json& body, const Schema& schema, bool allow_unknown_field
     }
   }
   if (fields.empty()) return ok_status();
-  return ApiError{400, "validation.failed", "Request body failed validation", std::move(fields)};
+  return ApiError{
+      400, "validation.failed", "Request body failed validation", std::move(fields), {}};
 }
 
 ApiError field_error(std::string_view field, std::string message) {

@@ -188,7 +188,8 @@ ForcedResult FakeHost::d1(const std::string& op, const json& args) {
 ForcedResult FakeHost::perform(const std::string& op, const std::string& payload,
                                const std::string& body) {
   if (op == "random") return ForcedResult{true, next_random(std::stoul(payload)), ""};
-  json args = json::parse(payload);
+  // stream.write carries raw bytes, not JSON: interceptors get them as a string.
+  json args = op == "stream.write" ? json(payload) : json::parse(payload);
   if (intercept) {
     if (auto forced = intercept(op, args)) return *forced;
   }

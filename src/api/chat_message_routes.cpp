@@ -1,0 +1,91 @@
+// The routes that generate: POST /api/v1/chats/:id/messages (ask; answered as an SSE stream) and
+// PATCH /api/v1/messages/:id (edit a question: later messages are dropped and the answer
+// regenerated on a new stream). The event format is in chat/chat_events.hpp.
+#include "api/routes.hpp"
+#include "auth/service.hpp"
+#include "chat/chat_turn.hpp"
+#include "core/utf8.hpp"
+#include "http/stream.hpp"
+
+namespace ec {
+
+namespace {
+
+constexpr std::string_view kDefaultTitle = "New chat";
+
+// A first question names an untitled chat: its first line, cut at a word near 60 characters.
+std::string title_from(std::string_view q) {
+  q = q.substr(0, q.find('\n'));
+  while (!q.empty() && q.front() == ' ') q.remove_prefix(1);
+  if (q.size() <= 60) return std::string(q);
+  size_t cut = utf8_prefix_bytes(q, 60);
+  const size_t space = q.substr(0, cut).rfind(' ');
+  if (space != std::string_view::npos && space > 30) cut = space;
+  return std::string(q.substr(0, cut)) + "\xE2\x80\xA6";  // "…"
+}
+
+Task<Result<Response>> answer_turn(Ctx& ctx, const User& user, ChatRecord chat, TurnRequest t,
+                                   std::vector<ProviderTarget> targets,
+                                   const MessageRecord& question) {
+  if (chat.title == kDefaultTitle && question.seq <= 1) {
+    Result<ChatRecord> titled =
+        co_await update_chat(ctx, chat, title_from(question.content), std::nullopt);
+    if (titled.ok()) chat = std::move(titled.value());
+  }
+  Result<AnswerSpec> spec = co_await prepare_turn(ctx, user, chat, std::move(t), std::move(targets),
+                                                  question.id, question.seq);
+  if (!spec.ok()) co_return spec.take_error();
+  spec.value().format = AnswerFormat::kEvents;
+  Result<AnswerOutcome> done = co_await run_answer(ctx, std::move(spec.value()));
+  if (!done.ok()) co_return done.take_error();
+  co_return sse_head();
+}
+
+Task<Result<Response>> do_ask(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<TurnRequest> t = parse_turn_request(call.body);
+  if (!t.ok()) co_return t.take_error();
+  Result<ChatRecord> chat =
+      co_await find_chat(call.ctx, u.value().id, *call.param("id"), ChatAccess::kWrite);
+  if (!chat.ok()) co_return chat.take_error();
+  // Choose providers before storing anything: an unknown or unconfigured provider is a 400 that
+  // leaves the chat unchanged.
+  Result<std::vector<ProviderTarget>> targets = co_await turn_targets(call.ctx, t.value());
+  if (!targets.ok()) co_return targets.take_error();
+  MessageRecord q;
+  q.chat_id = chat.value().id;
+  q.role = "user";
+  q.content = t.value().content;
+  Result<MessageRecord> stored = co_await append_message(call.ctx, std::move(q));
+  if (!stored.ok()) co_return stored.take_error();
+  co_return co_await answer_turn(call.ctx, u.value(), std::move(chat.value()), std::move(t.value()),
+                                 std::move(targets.value()), stored.value());
+}
+
+Task<Result<Response>> do_edit(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<TurnRequest> t = parse_turn_request(call.body);
+  if (!t.ok()) co_return t.take_error();
+  Result<OwnedMessage> owned =
+      co_await find_message(call.ctx, u.value().id, *call.param("id"), ChatAccess::kWrite);
+  if (!owned.ok()) co_return owned.take_error();
+  Result<std::vector<ProviderTarget>> targets = co_await turn_targets(call.ctx, t.value());
+  if (!targets.ok()) co_return targets.take_error();
+  ChatRecord chat = owned.value().chat;
+  Result<MessageRecord> edited =
+      co_await edit_user_message(call.ctx, std::move(owned.value()), t.value().content);
+  if (!edited.ok()) co_return edited.take_error();
+  co_return co_await answer_turn(call.ctx, u.value(), std::move(chat), std::move(t.value()),
+                                 std::move(targets.value()), edited.value());
+}
+
+}  // namespace
+
+bool add_chat_message_routes(HttpApp& app) {
+  return app.add({Method::Post, "/api/v1/chats/:id/messages", do_ask, BodyKind::kJson}) &&
+         app.add({Method::Patch, "/api/v1/messages/:id", do_edit, BodyKind::kJson});
+}
+
+}  // namespace ec

@@ -1,0 +1,121 @@
+// Memory streams (seeds 000/002): /api/v1/memory/streams*. A stream is addressed by its id or by
+// the client's streamId (chat/memory.hpp); another user's stream is 404.
+#include "api/paging.hpp"
+#include "api/routes.hpp"
+#include "auth/service.hpp"
+#include "chat/memory.hpp"
+
+namespace ec {
+
+namespace {
+
+json cursor_json(const std::string& c) { return c.empty() ? json(nullptr) : json(c); }
+
+Task<Result<Response>> do_create(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<MemoryCreate> req = parse_memory_create(call.body);
+  if (!req.ok()) co_return req.take_error();
+  Result<MemoryStream> s =
+      co_await create_memory_stream(call.ctx, u.value().id, std::move(req.value()));
+  if (!s.ok()) co_return s.take_error();
+  Response r = json_reply(201, {{"stream", memory_stream_json(s.value())}});
+  r.headers.emplace_back("location", "/api/v1/memory/streams/" + s.value().id);
+  co_return r;
+}
+
+Task<Result<Response>> do_list(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  MemoryQuery q;
+  Result<size_t> limit = limit_param(call, 20, 100);
+  if (!limit.ok()) co_return limit.take_error();
+  q.limit = limit.value();
+  Result<std::string> status = choice_param(call, "status", {"active", "archived"});
+  if (!status.ok()) co_return status.take_error();
+  q.status = std::move(status.value());
+  if (const std::string* c = call.query_param("cursor")) q.cursor = *c;
+  Result<MemoryPage> page = co_await list_memory_streams(call.ctx, u.value().id, std::move(q));
+  if (!page.ok()) co_return page.take_error();
+  json items = json::array();
+  for (const MemoryStream& s : page.value().items) items.push_back(memory_stream_json(s));
+  co_return json_reply(200,
+                       {{"streams", items}, {"nextCursor", cursor_json(page.value().next_cursor)}});
+}
+
+Task<Result<MemoryStream>> owned_stream(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  co_return co_await find_memory_stream(call.ctx, u.value().id, *call.param("id"));
+}
+
+Task<Result<Response>> do_get(Call& call) {
+  Result<MemoryStream> s = co_await owned_stream(call);
+  if (!s.ok()) co_return s.take_error();
+  co_return json_reply(200, {{"stream", memory_stream_json(s.value())}});
+}
+
+Task<Result<Response>> do_update(Call& call) {
+  Result<MemoryStream> s = co_await owned_stream(call);
+  if (!s.ok()) co_return s.take_error();
+  Result<MemoryUpdate> u = parse_memory_update(call.body);
+  if (!u.ok()) co_return u.take_error();
+  Result<MemoryStream> updated =
+      co_await update_memory_stream(call.ctx, std::move(s.value()), std::move(u.value()));
+  if (!updated.ok()) co_return updated.take_error();
+  co_return json_reply(200, {{"stream", memory_stream_json(updated.value())}});
+}
+
+Task<Result<Response>> do_delete(Call& call) {
+  Result<MemoryStream> s = co_await owned_stream(call);
+  if (!s.ok()) co_return s.take_error();
+  Status gone = co_await delete_memory_stream(call.ctx, std::move(s.value()));
+  if (!gone.ok()) co_return gone.take_error();
+  co_return no_content(204);
+}
+
+Task<Result<Response>> do_append(Call& call) {
+  Result<MemoryStream> s = co_await owned_stream(call);
+  if (!s.ok()) co_return s.take_error();
+  Result<FrameInput> in = parse_frame_input(call.body);
+  if (!in.ok()) co_return in.take_error();
+  Result<MemoryFrame> f =
+      co_await append_memory_frame(call.ctx, std::move(s.value()), std::move(in.value()));
+  if (!f.ok()) co_return f.take_error();
+  co_return json_reply(201, {{"frame", memory_frame_json(f.value())}});
+}
+
+Task<Result<Response>> do_frames(Call& call) {
+  Result<MemoryStream> s = co_await owned_stream(call);
+  if (!s.ok()) co_return s.take_error();
+  Result<size_t> limit = limit_param(call, 50, 200);
+  if (!limit.ok()) co_return limit.take_error();
+  const std::string* c = call.query_param("cursor");
+  Result<FramePage> page = co_await list_memory_frames(call.ctx, std::move(s.value()),
+                                                       limit.value(), c ? *c : std::string());
+  if (!page.ok()) co_return page.take_error();
+  json items = json::array();
+  for (const MemoryFrame& f : page.value().items) items.push_back(memory_frame_json(f));
+  co_return json_reply(200,
+                       {{"frames", items}, {"nextCursor", cursor_json(page.value().next_cursor)}});
+}
+
+}  // namespace
+
+bool add_memory_routes(HttpApp& app) {
+  const RouteDef routes[] = {
+      {Method::Get, "/api/v1/memory/streams", do_list},
+      {Method::Post, "/api/v1/memory/streams", do_create, BodyKind::kOptionalJson},
+      {Method::Get, "/api/v1/memory/streams/:id", do_get},
+      {Method::Patch, "/api/v1/memory/streams/:id", do_update, BodyKind::kJson},
+      {Method::Delete, "/api/v1/memory/streams/:id", do_delete},
+      {Method::Get, "/api/v1/memory/streams/:id/frames", do_frames},
+      {Method::Post, "/api/v1/memory/streams/:id/frames", do_append, BodyKind::kJson},
+  };
+  for (const RouteDef& r : routes) {
+    if (!app.add(r)) return false;
+  }
+  return true;
+}
+
+}  // namespace ec

@@ -1,0 +1,277 @@
+// Seed-compatible chat routes over the answer service:
+//   POST /api/chat
+//     seed 000 (Metacogna) body {query, sessionId?, provider, model, apiKey?} → JSON
+//       {success:true, data:{response, sessionId, messageId, sources, citations, provider, model,
+//        usage}}; the session is a chat (created when sessionId is absent).
+//     seed 001 (widget) body {message, widgetId?, isEmbedded?, sessionId?} → an SSE stream in
+//       edgechat's event format; anonymous callers get answers without documents; embedded
+//       conversations are stored as widget chats.
+//   GET  /api/chat/history/:id   messages of chat (session) :id: the caller's, or a public one
+//   POST /api/si/ask             seed 003's model router: {prompt, provider?, model?, policy?,
+//                                maxTokens?, system?} → {text, provider, model, usage}
+//   GET  /api/ai/binding         which providers are configured (no secrets)
+//   POST /api/ai/test            a tiny prompt through the router, to check a provider works
+#include "api/routes.hpp"
+#include "auth/service.hpp"
+#include "chat/chat_turn.hpp"
+#include "core/utf8.hpp"
+#include "http/stream.hpp"
+
+namespace ec {
+
+namespace {
+
+constexpr ErrorStyle kSeed = ErrorStyle::kSeed000;
+
+Response seed_ok(int status, json data) {
+  return json_reply(status, {{"success", true}, {"data", std::move(data)}});
+}
+
+void usage_headers(Response& r, const AnswerOutcome& a) {
+  r.headers.emplace_back("x-provider", a.provider);
+  r.headers.emplace_back("x-model", a.model);
+  r.headers.emplace_back("x-tokens-in", std::to_string(a.tokens_in));
+  r.headers.emplace_back("x-tokens-out", std::to_string(a.tokens_out));
+}
+
+json usage_json(const AnswerOutcome& a) {
+  return {
+      {"tokensIn", a.tokens_in}, {"tokensOut", a.tokens_out}, {"estimated", a.tokens_estimated}};
+}
+
+// Seed 001 allows anonymous widget visitors; a present but bad token is still an error.
+Task<Result<std::optional<User>>> optional_user(Ctx& ctx) {
+  const std::string* auth = ctx.request().header("authorization");
+  if (auth == nullptr || auth->empty()) co_return std::optional<User>();
+  Result<User> u = co_await authenticate(ctx);
+  if (!u.ok()) co_return u.take_error();
+  co_return std::optional<User>(std::move(u.value()));
+}
+
+Task<Result<Response>> seed000_chat(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  Result<TurnRequest> t = parse_turn_request(call.body, "query");
+  if (!t.ok()) co_return t.take_error();
+  Result<std::vector<ProviderTarget>> targets = co_await turn_targets(call.ctx, t.value());
+  if (!targets.ok()) co_return targets.take_error();
+  Result<ChatRecord> chat = api_error(404, "chat.not_found", "Chat not found");
+  if (const std::string* sid = get_string(call.body, "sessionId"); sid && !sid->empty()) {
+    chat = co_await find_chat(call.ctx, u.value().id, *sid, ChatAccess::kWrite);
+  } else {
+    chat =
+        co_await create_chat(call.ctx, u.value().id,
+                             t.value().content.substr(0, utf8_prefix_bytes(t.value().content, 60)),
+                             "private", "seed000");
+  }
+  if (!chat.ok()) co_return chat.take_error();
+  MessageRecord q;
+  q.chat_id = chat.value().id;
+  q.role = "user";
+  q.content = t.value().content;
+  Result<MessageRecord> stored = co_await append_message(call.ctx, std::move(q));
+  if (!stored.ok()) co_return stored.take_error();
+  Result<AnswerSpec> spec =
+      co_await prepare_turn(call.ctx, u.value(), chat.value(), std::move(t.value()),
+                            std::move(targets.value()), stored.value().id, stored.value().seq);
+  if (!spec.ok()) co_return spec.take_error();
+  spec.value().format = AnswerFormat::kBuffered;
+  Result<AnswerOutcome> a = co_await run_answer(call.ctx, std::move(spec.value()));
+  if (!a.ok()) co_return a.take_error();
+  const AnswerOutcome& o = a.value();
+  json cites = json::array();
+  for (int c : o.citations) cites.push_back(c);
+  Response r = seed_ok(200, {{"response", o.text},
+                             {"sessionId", chat.value().id},
+                             {"messageId", o.message_id},
+                             {"sources", o.sources},
+                             {"citations", std::move(cites)},
+                             {"provider", o.provider},
+                             {"model", o.model},
+                             {"status", o.status},
+                             {"usage", usage_json(o)}});
+  usage_headers(r, o);
+  co_return r;
+}
+
+Task<Result<Response>> seed001_chat(Call& call) {
+  Result<std::optional<User>> maybe = co_await optional_user(call.ctx);
+  if (!maybe.ok()) co_return maybe.take_error();
+  Result<TurnRequest> t = parse_turn_request(call.body, "message");
+  if (!t.ok()) co_return t.take_error();
+  Result<std::vector<ProviderTarget>> targets = co_await turn_targets(call.ctx, t.value());
+  if (!targets.ok()) co_return targets.take_error();
+  User user = maybe.value().value_or(User{});
+  if (user.id.empty()) t.value().use_documents = false;  // nobody's documents to search
+  std::string widget = string_or(call.body, "widgetId", "");
+  if (widget.size() > 128) co_return field_error("widgetId", "at most 128 characters");
+  std::string session = string_or(call.body, "sessionId", "");
+  if (session.size() > 128) co_return field_error("sessionId", "at most 128 characters");
+  const bool embedded = get_bool(call.body, "isEmbedded").value_or(false);
+  ChatRecord chat;
+  std::string reply_to;
+  int64_t reply_seq = 1;
+  if (embedded) {
+    Result<ChatRecord> c = co_await find_or_create_widget_chat(
+        call.ctx, user.id, widget.empty() ? "default" : widget, session);
+    if (!c.ok()) co_return c.take_error();
+    chat = std::move(c.value());
+    MessageRecord q;
+    q.chat_id = chat.id;
+    q.role = "user";
+    q.content = t.value().content;
+    Result<MessageRecord> stored = co_await append_message(call.ctx, std::move(q));
+    if (!stored.ok()) co_return stored.take_error();
+    reply_to = stored.value().id;
+    reply_seq = stored.value().seq;
+  }
+  AnswerSpec spec;
+  if (embedded) {
+    Result<AnswerSpec> prepared =
+        co_await prepare_turn(call.ctx, user, chat, std::move(t.value()),
+                              std::move(targets.value()), reply_to, reply_seq);
+    if (!prepared.ok()) co_return prepared.take_error();
+    spec = std::move(prepared.value());
+  } else {
+    spec.user_id = user.id;
+    spec.question = t.value().content;
+    spec.use_documents = t.value().use_documents;
+    spec.candidates = std::move(targets.value());
+    spec.max_tokens = t.value().max_tokens;
+    spec.temperature = t.value().temperature;
+  }
+  spec.route_name = "widget.chat";
+  spec.format = AnswerFormat::kEvents;
+  spec.resumable = !user.id.empty() && t.value().resumable;
+  Result<AnswerOutcome> a = co_await run_answer(call.ctx, std::move(spec));
+  if (!a.ok()) co_return a.take_error();
+  co_return sse_head();
+}
+
+Task<Result<Response>> do_chat(Call& call) {
+  if (find(call.body, "query") != nullptr) co_return co_await seed000_chat(call);
+  if (find(call.body, "message") != nullptr) co_return co_await seed001_chat(call);
+  co_return field_error("query", "send {query} (seed 000) or {message} (seed 001)");
+}
+
+Task<Result<Response>> do_history(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  const std::string id = *call.param("id");
+  Result<ChatRecord> chat = co_await find_chat(call.ctx, u.value().id, id, ChatAccess::kRead);
+  if (!chat.ok()) co_return chat.take_error();
+  Result<MessagePage> page =
+      co_await list_messages(call.ctx, chat.value().id, u.value().id, 200, "");
+  if (!page.ok()) co_return page.take_error();
+  json messages = json::array();
+  for (const MessageRecord& m : page.value().messages) messages.push_back(message_json(m));
+  co_return seed_ok(
+      200, {{"sessionId", chat.value().id},
+            {"messages", std::move(messages)},
+            {"nextCursor",
+             page.value().next_cursor.empty() ? json(nullptr) : json(page.value().next_cursor)}});
+}
+
+// Seed 003: a one-shot question through the model router; the answer names who gave it.
+Task<Result<Response>> do_si_ask(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  std::string_view field = find(call.body, "prompt")     ? "prompt"
+                           : find(call.body, "question") ? "question"
+                                                         : "message";
+  Result<TurnRequest> t = parse_turn_request(call.body, field);
+  if (!t.ok()) co_return t.take_error();
+  Result<std::vector<ProviderTarget>> targets = co_await turn_targets(call.ctx, t.value());
+  if (!targets.ok()) co_return targets.take_error();
+  AnswerSpec spec;
+  spec.user_id = u.value().id;
+  spec.question = t.value().content;
+  spec.use_documents = get_bool(call.body, "useDocuments").value_or(false);
+  spec.system_prompt = string_or(call.body, "system", "");
+  if (spec.system_prompt.size() > 16 * 1024) co_return field_error("system", "at most 16 KiB");
+  spec.candidates = std::move(targets.value());
+  spec.max_tokens = t.value().max_tokens;
+  spec.temperature = t.value().temperature;
+  spec.format = AnswerFormat::kBuffered;
+  spec.route_name = "si.ask";
+  Result<AnswerOutcome> a = co_await run_answer(call.ctx, std::move(spec));
+  if (!a.ok()) co_return a.take_error();
+  const AnswerOutcome& o = a.value();
+  json attempts = json::array();
+  for (const ProviderAttempt& at : o.attempts) {
+    attempts.push_back({{"provider", at.provider}, {"model", at.model}, {"outcome", at.outcome}});
+  }
+  Response r = json_reply(200, {{"text", o.text},
+                                {"provider", o.provider},
+                                {"model", o.model},
+                                {"status", o.status},
+                                {"usage", usage_json(o)},
+                                {"latencyMs", static_cast<int64_t>(o.latency_ms)},
+                                {"attempts", std::move(attempts)}});
+  usage_headers(r, o);
+  co_return r;
+}
+
+Task<Result<Response>> do_binding(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  ModelTable table = load_model_table(call.ctx);
+  json providers = json::array();
+  bool ai = false;
+  for (const ProviderEndpoint& e : provider_endpoints(call.ctx, "", "")) {
+    if (e.provider == "workers-ai") ai = e.available;
+    std::string model;
+    for (const ModelInfo& m : table.models) {
+      if (m.provider == e.provider && (model.empty() || m.is_default)) model = m.model;
+    }
+    providers.push_back(
+        {{"provider", e.provider}, {"available", e.available}, {"defaultModel", model}});
+  }
+  co_return json_reply(200, {{"binding", ai}, {"providers", std::move(providers)}});
+}
+
+Task<Result<Response>> do_ai_test(Call& call) {
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  json body = call.body.is_object() ? call.body : json::object();
+  body["prompt"] = "Reply with the single word: OK";
+  body["fallback"] = false;
+  Result<TurnRequest> t = parse_turn_request(body, "prompt");
+  if (!t.ok()) co_return t.take_error();
+  Result<std::vector<ProviderTarget>> targets = co_await turn_targets(call.ctx, t.value());
+  if (!targets.ok()) co_return targets.take_error();
+  AnswerSpec spec;
+  spec.user_id = u.value().id;
+  spec.question = t.value().content;
+  spec.use_documents = false;
+  spec.candidates = std::move(targets.value());
+  spec.max_tokens = 16;
+  spec.format = AnswerFormat::kBuffered;
+  spec.route_name = "ai.test";
+  Result<AnswerOutcome> a = co_await run_answer(call.ctx, std::move(spec));
+  if (!a.ok()) {
+    const ApiError& e = a.error();
+    co_return json_reply(200,
+                         {{"ok", false}, {"error", {{"code", e.code}, {"message", e.message}}}});
+  }
+  Response r = json_reply(200, {{"ok", a.value().status == "complete"},
+                                {"provider", a.value().provider},
+                                {"model", a.value().model},
+                                {"text", a.value().text},
+                                {"latencyMs", static_cast<int64_t>(a.value().latency_ms)}});
+  usage_headers(r, a.value());
+  co_return r;
+}
+
+}  // namespace
+
+bool add_seed_chat_routes(HttpApp& app) {
+  return app.add({Method::Post, "/api/chat", do_chat, BodyKind::kJson, nullptr, kSeed}) &&
+         app.add(
+             {Method::Get, "/api/chat/history/:id", do_history, BodyKind::kNone, nullptr, kSeed}) &&
+         app.add({Method::Post, "/api/si/ask", do_si_ask, BodyKind::kJson}) &&
+         app.add({Method::Get, "/api/ai/binding", do_binding}) &&
+         app.add({Method::Post, "/api/ai/test", do_ai_test, BodyKind::kOptionalJson});
+}
+
+}  // namespace ec
