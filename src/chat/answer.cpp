@@ -142,7 +142,7 @@ void note_writes(Ctx& ctx, Outlet& out, std::pair<int, int> idx,
       out.log_length =
           get_int(v, "length").value_or(out.log_length + static_cast<int64_t>(appended));
       out.followers = get_int(v, "followers").value_or(0);
-      if (auto now = get_int(v, "now")) ctx.advance_clock(static_cast<double>(*now));
+      if (auto now = get_number(v, "now")) ctx.advance_clock(*now);
     } else {
       out.log.clear();  // the log is unusable: stop teeing; the live client is unaffected
       out.followers = 0;
