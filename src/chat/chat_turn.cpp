@@ -1,5 +1,6 @@
 #include "chat/chat_turn.hpp"
 
+#include "bindings/d1.hpp"
 #include "chat/memory.hpp"
 #include "core/utf8.hpp"
 #include "http/validate.hpp"
@@ -143,6 +144,13 @@ Task<Result<AnswerSpec>> prepare_turn(Ctx& ctx, const User& user, const ChatReco
     } else {
       spec.memory_id = mem.value().id;
       spec.memory_summary = mem.value().summary;
+      // Remembered on the chat, so its later turns keep using the stream without naming it.
+      if (chat.memory_stream_id != spec.memory_id) {
+        Result<RunMeta> kept = co_await d1_run(
+            ctx,
+            Stmt{"UPDATE chats SET memory_stream_id = ? WHERE id = ?", {spec.memory_id, chat.id}});
+        (void)kept;
+      }
     }
   }
   co_return spec;
