@@ -376,3 +376,38 @@ describe("observability", () => {
     expect(batch.body).toMatchObject({ name: "chat", input: "Which peppers grow?", sessionId: chatId });
   });
 });
+
+describe("chat: memory and training data", () => {
+  it("a memory stream's goal reaches the prompt, each turn adds two frames, and the chat remembers it", async () => {
+    const { t, chatId } = await setup();
+    const mem = await api("POST", "/api/v1/memory/streams", { token: t, body: { streamId: "house-agent", goal: "Keep the house running smoothly" } });
+    expect(mem.status, mem.text).toBe(201);
+    const m1 = model("gpt-mem");
+    const evs = await parse((await ask(t, chatId, { content: "What grows in the garden?", provider: "openai", model: m1, memoryStreamId: "house-agent" })).body);
+    expect(last(evs).event).toBe("done");
+    const [req1] = await (await fetch(`${FAKE}/__requests?model=${m1}`)).json();
+    expect(req1.body.messages[0].content).toContain("Goal: Keep the house running smoothly");
+    const frames = await api("GET", "/api/v1/memory/streams/house-agent/frames", { token: t });
+    expect(frames.json.frames.map((f) => f.role)).toEqual(["user", "assistant"]);
+    // The next turn names no stream: the chat's is used, and its frames are in the summary.
+    const m2 = model("gpt-mem");
+    await parse((await ask(t, chatId, { content: "And on the roof?", provider: "openai", model: m2 })).body);
+    const [req2] = await (await fetch(`${FAKE}/__requests?model=${m2}`)).json();
+    expect(req2.body.messages[0].content).toContain("What grows in the garden?");
+    expectError(await api("POST", `/api/v1/chats/${chatId}/messages`, { token: t, body: { content: "x", memoryStreamId: "nope" } }), 404, "memory.not_found");
+  });
+
+  it("recordTraining stores the exact prompt and answer, exported as fine-tuning JSONL", async () => {
+    const { t, chatId } = await setup();
+    const evs = await parse((await ask(t, chatId, { content: "How many panels are on the roof?", provider: "local", recordTraining: true })).body);
+    expect(last(evs).event).toBe("done");
+    const out = await api("GET", "/api/v1/training-examples/export", { token: t });
+    expect(out.status).toBe(200);
+    const lines = out.text.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1);
+    const msgs = lines[0].messages;
+    expect(msgs[0].role).toBe("system");
+    expect(msgs.at(-2).content).toContain("How many panels are on the roof?");
+    expect(msgs.at(-1)).toEqual({ role: "assistant", content: text(evs) });
+  });
+});
