@@ -172,6 +172,26 @@ Task<Result<Response>> do_history(Call& call) {
              page.value().next_cursor.empty() ? json(nullptr) : json(page.value().next_cursor)}});
 }
 
+// A stateless, buffered answer to one prompt (seed 003's routes): validated like a chat turn,
+// routed like one, without documents or history.
+Task<Result<AnswerSpec>> one_shot_spec(Ctx& ctx, const User& u, const json& body,
+                                       std::string_view field, std::string route) {
+  Result<TurnRequest> t = parse_turn_request(body, field);
+  if (!t.ok()) co_return t.take_error();
+  Result<std::vector<ProviderTarget>> targets = co_await turn_targets(ctx, t.value());
+  if (!targets.ok()) co_return targets.take_error();
+  AnswerSpec spec;
+  spec.user_id = u.id;
+  spec.question = t.value().content;
+  spec.use_documents = false;
+  spec.candidates = std::move(targets.value());
+  spec.max_tokens = t.value().max_tokens;
+  spec.temperature = t.value().temperature;
+  spec.format = AnswerFormat::kBuffered;
+  spec.route_name = std::move(route);
+  co_return spec;
+}
+
 // Seed 003: a one-shot question through the model router; the answer names who gave it.
 Task<Result<Response>> do_si_ask(Call& call) {
   Result<User> u = co_await authenticate(call.ctx);
@@ -179,22 +199,14 @@ Task<Result<Response>> do_si_ask(Call& call) {
   std::string_view field = find(call.body, "prompt")     ? "prompt"
                            : find(call.body, "question") ? "question"
                                                          : "message";
-  Result<TurnRequest> t = parse_turn_request(call.body, field);
-  if (!t.ok()) co_return t.take_error();
-  Result<std::vector<ProviderTarget>> targets = co_await turn_targets(call.ctx, t.value());
-  if (!targets.ok()) co_return targets.take_error();
-  AnswerSpec spec;
-  spec.user_id = u.value().id;
-  spec.question = t.value().content;
-  spec.use_documents = get_bool(call.body, "useDocuments").value_or(false);
-  spec.system_prompt = string_or(call.body, "system", "");
-  if (spec.system_prompt.size() > 16 * 1024) co_return field_error("system", "at most 16 KiB");
-  spec.candidates = std::move(targets.value());
-  spec.max_tokens = t.value().max_tokens;
-  spec.temperature = t.value().temperature;
-  spec.format = AnswerFormat::kBuffered;
-  spec.route_name = "si.ask";
-  Result<AnswerOutcome> a = co_await run_answer(call.ctx, std::move(spec));
+  Result<AnswerSpec> spec = co_await one_shot_spec(call.ctx, u.value(), call.body, field, "si.ask");
+  if (!spec.ok()) co_return spec.take_error();
+  spec.value().use_documents = get_bool(call.body, "useDocuments").value_or(false);
+  spec.value().system_prompt = string_or(call.body, "system", "");
+  if (spec.value().system_prompt.size() > 16 * 1024) {
+    co_return field_error("system", "at most 16 KiB");
+  }
+  Result<AnswerOutcome> a = co_await run_answer(call.ctx, std::move(spec.value()));
   if (!a.ok()) co_return a.take_error();
   const AnswerOutcome& o = a.value();
   json attempts = json::array();
@@ -236,19 +248,10 @@ Task<Result<Response>> do_ai_test(Call& call) {
   json body = call.body.is_object() ? call.body : json::object();
   body["prompt"] = "Reply with the single word: OK";
   body["fallback"] = false;
-  Result<TurnRequest> t = parse_turn_request(body, "prompt");
-  if (!t.ok()) co_return t.take_error();
-  Result<std::vector<ProviderTarget>> targets = co_await turn_targets(call.ctx, t.value());
-  if (!targets.ok()) co_return targets.take_error();
-  AnswerSpec spec;
-  spec.user_id = u.value().id;
-  spec.question = t.value().content;
-  spec.use_documents = false;
-  spec.candidates = std::move(targets.value());
-  spec.max_tokens = 16;
-  spec.format = AnswerFormat::kBuffered;
-  spec.route_name = "ai.test";
-  Result<AnswerOutcome> a = co_await run_answer(call.ctx, std::move(spec));
+  Result<AnswerSpec> spec = co_await one_shot_spec(call.ctx, u.value(), body, "prompt", "ai.test");
+  if (!spec.ok()) co_return spec.take_error();
+  spec.value().max_tokens = 16;
+  Result<AnswerOutcome> a = co_await run_answer(call.ctx, std::move(spec.value()));
   if (!a.ok()) {
     const ApiError& e = a.error();
     co_return json_reply(200,

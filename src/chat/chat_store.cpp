@@ -1,5 +1,7 @@
 #include "chat/chat_store.hpp"
 
+#include "chat/page_cursor.hpp"
+
 #include "bindings/d1.hpp"
 #include "core/json.hpp"
 #include "core/time.hpp"
@@ -17,7 +19,6 @@ namespace ec {
 namespace {
 
 constexpr size_t kMaxTitleChars = 200;
-constexpr size_t kMaxCursorBytes = 256;
 
 constexpr std::string_view kChatColumns =
     "id, user_id, title, visibility, origin, widget_id, memory_stream_id, message_count, "
@@ -61,28 +62,6 @@ std::string clean_title(std::string_view raw) {
   std::string t = one_line.substr(b, e - b + 1);
   t.resize(utf8_prefix_chars(t, kMaxTitleChars));
   return t;
-}
-
-// Opaque keyset cursor: base64url("{number}.{id}").
-std::string encode_cursor(int64_t n, std::string_view id) {
-  return base64url_encode(std::to_string(n) + "." + std::string(id));
-}
-
-std::optional<std::pair<int64_t, std::string>> decode_cursor(std::string_view cursor) {
-  if (cursor.size() > kMaxCursorBytes) return std::nullopt;
-  std::optional<std::string> raw = base64url_decode(cursor);
-  if (!raw) return std::nullopt;
-  size_t dot = raw->find('.');
-  if (dot == std::string::npos || dot == 0) return std::nullopt;
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(raw->data(), raw->data() + dot, n);
-  if (ec != std::errc() || p != raw->data() + dot || n < 0) return std::nullopt;
-  std::string id = raw->substr(dot + 1);
-  bool id_ok = std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  });
-  if (!id_ok) return std::nullopt;
-  return std::make_pair(n, std::move(id));
 }
 
 ApiError bad_cursor() { return field_error("cursor", "not a cursor from this API"); }
@@ -232,10 +211,10 @@ Task<Result<ChatPage>> list_chats(Ctx& ctx, std::string user_id, size_t limit, s
   json params = json::array({user_id});
   std::string sql = "SELECT " + std::string(kChatColumns) + " FROM chats WHERE user_id = ?1";
   if (!cursor.empty()) {
-    auto at = decode_cursor(cursor);
-    if (!at) co_return bad_cursor();
-    params.push_back(at->first);
-    params.push_back(at->second);
+    std::optional<PageCursor> at = decode_page_cursor(cursor);
+    if (!at || at->time_ms < 0) co_return bad_cursor();
+    params.push_back(at->time_ms);
+    params.push_back(at->id);
     sql += " AND (updated_at < ?2 OR (updated_at = ?2 AND id < ?3))";
   }
   sql += " ORDER BY updated_at DESC, id DESC LIMIT " + std::to_string(limit + 1);
@@ -245,7 +224,7 @@ Task<Result<ChatPage>> list_chats(Ctx& ctx, std::string user_id, size_t limit, s
   for (const json& row : rows.value()) page.chats.push_back(chat_from_row(row));
   if (page.chats.size() > limit) {
     page.chats.pop_back();
-    page.next_cursor = encode_cursor(page.chats.back().updated_ms, page.chats.back().id);
+    page.next_cursor = encode_page_cursor({page.chats.back().updated_ms, page.chats.back().id});
   }
   co_return page;
 }
@@ -315,9 +294,9 @@ Task<Result<MessagePage>> list_messages(Ctx& ctx, std::string chat_id, std::stri
   limit = std::clamp<size_t>(limit, 1, 200);
   int64_t after_seq = 0;
   if (!cursor.empty()) {
-    auto at = decode_cursor(cursor);
-    if (!at) co_return bad_cursor();
-    after_seq = at->first;
+    std::optional<PageCursor> at = decode_page_cursor(cursor);
+    if (!at || at->time_ms < 0) co_return bad_cursor();
+    after_seq = at->time_ms;
   }
   Result<std::vector<json>> rows = co_await d1_all(
       ctx, Stmt("SELECT " + std::string(kMessageColumns) +
@@ -329,7 +308,7 @@ Task<Result<MessagePage>> list_messages(Ctx& ctx, std::string chat_id, std::stri
   for (const json& row : rows.value()) page.messages.push_back(message_from_row(row));
   if (page.messages.size() > limit) {
     page.messages.pop_back();
-    page.next_cursor = encode_cursor(page.messages.back().seq, page.messages.back().id);
+    page.next_cursor = encode_page_cursor({page.messages.back().seq, page.messages.back().id});
   }
   co_return page;
 }

@@ -21,6 +21,12 @@ std::optional<PageCursor> decode_page_cursor(std::string_view text) {
   auto [p, ec] = std::from_chars(raw->data(), raw->data() + dot, c.time_ms);
   if (ec != std::errc() || p != raw->data() + dot) return std::nullopt;
   c.id = raw->substr(dot + 1);
+  // Ids are ours ([A-Za-z0-9_.:-]); anything else was not made by encode_page_cursor.
+  for (char ch : c.id) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == ':' || ch == '-';
+    if (!ok) return std::nullopt;
+  }
   return c;
 }
 

@@ -1,5 +1,5 @@
-// Opaque keyset cursors for the memory and training lists: the last item's sort key, "{n}.{id}"
-// base64url-encoded so clients treat it as a token, not as something to build or edit.
+// Opaque keyset cursors for the chat, message, memory and training lists: the last item's sort key,
+// "{n}.{id}" base64url-encoded so clients treat it as a token, not as something to build or edit.
 #pragma once
 
 #include <cstdint>

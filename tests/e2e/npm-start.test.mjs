@@ -1,13 +1,16 @@
 // End to end exactly as a user runs it: `npm start` (setup, build, local D1 migrations,
 // `wrangler dev --local`), then real HTTP over loopback. Tokens are checked with jose against the
-// served JWKS, independently of the core.
+// served JWKS, independently of the core; chat answers are read with eventsource-parser and the
+// official openai SDK, as clients would. Offline: answers come from the local extractive provider.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createParser } from "eventsource-parser";
 import { createLocalJWKSet, jwtVerify } from "jose";
+import OpenAI from "openai";
 
 const PORT = Number(process.env.E2E_PORT ?? 8797);
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -129,4 +132,131 @@ test("upload a PDF → ingest → search finds it → download → delete (local
   assert.equal(del.status, 204);
   assert.ok((await search("how does retrieval rank chunks")).every((r) => r.documentId !== "manual"));
   assert.equal((await fetch(`${BASE}/api/v1/files/${file.id}`, { headers: auth })).status, 404);
+});
+
+// An SSE body → [{event, id, data (parsed JSON)}], in order, until the server ends the stream.
+async function readEvents(res) {
+  const events = [];
+  const parser = createParser({ onEvent: (e) => events.push({ event: e.event, id: e.id, data: JSON.parse(e.data) }) });
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body) parser.feed(decoder.decode(chunk, { stream: true }));
+  return events;
+}
+
+const answerText = (events) => events.filter((e) => e.event === "delta").map((e) => e.data.text).join("");
+
+test("chat: ask about an uploaded Markdown document → SSE answer citing it → history, export, resume, OpenAI SDK, seed 000", async () => {
+  const reg = await post("/api/v1/auth/register", { username: `e2e_chat_${Date.now()}`, password: "correct horse battery" });
+  const { accessToken: token } = await reg.json();
+  const auth = { authorization: `Bearer ${token}` };
+  const get = (path, headers = {}) => fetch(`${BASE}${path}`, { headers: { ...auth, ...headers } });
+
+  const markdown = "# Observatory\n\nThe observatory telescope has a 40 cm mirror and tracks comets every winter.\n\n" +
+    "# Café\n\nThe café serves hot chocolate with cardamom.\n";
+  const up = await fetch(`${BASE}/api/v1/files?filename=observatory.md`, {
+    method: "POST", headers: { ...auth, "content-type": "text/markdown" }, body: markdown,
+  });
+  assert.equal(up.status, 201);
+  const { file } = await up.json();
+  const made = await post("/api/v1/documents", { fileId: file.id, title: "Observatory notes" }, token);
+  assert.equal(made.status, 201);
+  const { document } = await made.json();
+  assert.equal(document.state, "ready");
+
+  const created = await post("/api/v1/chats", {}, token);
+  assert.equal(created.status, 201);
+  const chatId = (await created.json()).chat.id;
+
+  // 1. Ask: one SSE stream of start, sources, delta…, usage, done, ids 1..n.
+  const question = "How big is the observatory telescope mirror?";
+  const asked = await post(`/api/v1/chats/${chatId}/messages`, { content: question, provider: "local" }, token);
+  assert.equal(asked.status, 200);
+  assert.match(asked.headers.get("content-type"), /^text\/event-stream/);
+  const events = await readEvents(asked);
+  const names = events.map((e) => e.event);
+  assert.deepEqual(names.slice(0, 2), ["start", "sources"]);
+  assert.deepEqual(names.slice(-2), ["usage", "done"]);
+  assert.ok(names.length > 4 && names.slice(2, -2).every((n) => n === "delta"), names.join(","));
+  events.forEach((e, i) => assert.equal(e.id, String(i + 1)));
+  const [start, sources] = events;
+  assert.equal(start.data.chatId, chatId);
+  assert.match(start.data.streamId, /^str_/);
+  assert.equal(sources.data.sources[0].n, 1);
+  assert.equal(sources.data.sources[0].documentId, document.id);
+  const answer = answerText(events);
+  assert.match(answer, /\[1\]/);
+  assert.match(answer, /40 cm mirror/);
+  const done = events.at(-1).data;
+  assert.equal(done.status, "complete");
+  assert.equal(done.provider, "local");
+  assert.equal(done.model, "edgechat-extractive-v1");
+  assert.deepEqual(done.citations, [1]);
+
+  // 2. Both messages are stored, the answer with its sources; the Markdown export has the answer.
+  const listed = await get(`/api/v1/chats/${chatId}/messages`);
+  assert.equal(listed.status, 200);
+  const [q, a] = (await listed.json()).messages;
+  assert.equal(q.role, "user");
+  assert.equal(q.content, question);
+  assert.equal(a.role, "assistant");
+  assert.equal(a.id, done.messageId);
+  assert.equal(a.content, answer);
+  assert.equal(a.replyTo, q.id);
+  assert.equal(a.sources[0].documentId, document.id);
+  const md = await get(`/api/v1/chats/${chatId}/export?format=markdown`);
+  assert.equal(md.status, 200);
+  assert.match(md.headers.get("content-type"), /^text\/markdown/);
+  assert.ok((await md.text()).includes(answer));
+
+  // 3. Resume from the stream's Durable Object log: everything after event 2, through done.
+  const resumed = await get(`/api/v1/streams/${start.data.streamId}`, { "last-event-id": "2" });
+  assert.equal(resumed.status, 200);
+  const rest = await readEvents(resumed);
+  assert.deepEqual(rest.map((e) => [e.id, e.event]), events.slice(2).map((e) => [e.id, e.event]));
+  assert.equal(answerText(rest), answer);
+
+  // 4. An API key with the official openai SDK against /v1.
+  const keyRes = await post("/api/v1/api-keys", { name: "e2e-sdk" }, token);
+  assert.equal(keyRes.status, 201);
+  const client = new OpenAI({ apiKey: (await keyRes.json()).apiKey.key, baseURL: `${BASE}/v1`, maxRetries: 0 });
+  const completion = await client.chat.completions.create({
+    model: "local", messages: [{ role: "user", content: "Say something about comets" }],
+  });
+  assert.equal(completion.object, "chat.completion");
+  assert.equal(completion.choices[0].message.role, "assistant");
+  assert.ok(completion.choices[0].message.content.length > 0);
+  assert.ok(completion.usage.total_tokens > 0);
+  const stream = await client.chat.completions.create({
+    model: "local", messages: [{ role: "user", content: "Say something about comets" }], stream: true,
+  });
+  let streamed = "";
+  let finish = null;
+  for await (const chunk of stream) {
+    streamed += chunk.choices[0]?.delta?.content ?? "";
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+  }
+  assert.ok(streamed.length > 0);
+  assert.equal(finish, "stop");
+  const modelIds = [];
+  for await (const m of await client.models.list()) modelIds.push(m.id);
+  assert.ok(modelIds.includes("edgechat-extractive-v1"), modelIds.join(","));
+
+  // 5. Seed 000's JSON chat route.
+  const seed = await post("/api/chat", { query: "What does the café serve?", provider: "local" }, token);
+  assert.equal(seed.status, 200);
+  const seedBody = await seed.json();
+  assert.equal(seedBody.success, true);
+  assert.match(seedBody.data.response, /cardamom/);
+  assert.equal(seedBody.data.provider, "local");
+  assert.ok(seedBody.data.sessionId);
+
+  // 6. Bad input is a 400 JSON error; someone else's chat does not exist for them.
+  const empty = await post(`/api/v1/chats/${chatId}/messages`, { content: "", provider: "local" }, token);
+  assert.equal(empty.status, 400);
+  assert.equal((await empty.json()).error.code, "validation.failed");
+  const other = await (await post("/api/v1/auth/register", { username: `e2e_other_${Date.now()}`, password: "correct horse battery" })).json();
+  const foreign = await post(`/api/v1/chats/${chatId}/messages`, { content: "hello?", provider: "local" }, other.accessToken);
+  assert.equal(foreign.status, 404);
+  assert.equal((await foreign.json()).error.code, "chat.not_found");
+  assert.equal((await (await get(`/api/v1/chats/${chatId}/messages`)).json()).messages.length, 2);
 });

@@ -3,6 +3,7 @@
 // history) are driven directly through a Ctx whose effects the same FakeHost answers.
 #include "chat/chat_store.hpp"
 #include "crypto/encoding.hpp"
+#include "support/accounts.hpp"
 #include "support/fake_host.hpp"
 
 #include <catch2/catch.hpp>
@@ -10,25 +11,14 @@
 #include <memory>
 
 using namespace ec;
+using ec::testing::Account;
 using ec::testing::FakeHost;
 using ec::testing::ForcedResult;
 using ec::testing::HttpResult;
 using ec::testing::json;
+using ec::testing::sign_up;
 
 namespace {
-
-struct Account {
-  std::string id;
-  std::string token;
-};
-
-Account register_account(FakeHost& h, const std::string& name) {
-  HttpResult r =
-      h.post("/api/v1/auth/register", {{"username", name}, {"password", "long enough pw"}});
-  REQUIRE(r.status == 201);
-  return {r.body_json["user"]["id"].get<std::string>(),
-          r.body_json["accessToken"].get<std::string>()};
-}
 
 HttpResult call(FakeHost& h, const std::string& method, const std::string& target,
                 const std::string& token, const std::optional<json>& body = std::nullopt) {
@@ -129,7 +119,7 @@ int64_t count_rows(FakeHost& h, const std::string& sql) {
 
 TEST_CASE("chat store: appends allocate seqs atomically, even when interleaved", "[chat]") {
   FakeHost h;
-  Account alice = register_account(h, "alice");
+  Account alice = sign_up(h, "alice");
   std::string chat = create_chat_http(h, alice, {{"title", "Seqs"}});
 
   // Two appends in flight at once: both have issued their D1 batch before either runs.
@@ -178,7 +168,7 @@ TEST_CASE("chat store: appends allocate seqs atomically, even when interleaved",
 
 TEST_CASE("chat store: message JSON carries every stored field", "[chat]") {
   FakeHost h;
-  Account alice = register_account(h, "alice");
+  Account alice = sign_up(h, "alice");
   std::string chat = create_chat_http(h, alice);
   MessageRecord q = append(h, message(chat, "user", "What is a bike?"));
   MessageRecord m = message(chat, "assistant", "A bicycle [1].");
@@ -224,7 +214,7 @@ TEST_CASE("chat store: message JSON carries every stored field", "[chat]") {
 
 TEST_CASE("chat store: editing a user message drops every later message", "[chat]") {
   FakeHost h;
-  Account alice = register_account(h, "alice");
+  Account alice = sign_up(h, "alice");
   std::string chat = create_chat_http(h, alice);
   MessageRecord u1 = append(h, message(chat, "user", "one"));
   MessageRecord a1 = append(h, message(chat, "assistant", "answer one"));
@@ -279,7 +269,7 @@ TEST_CASE("chat store: editing a user message drops every later message", "[chat
 
 TEST_CASE("chat store: recent history is the newest usable messages, oldest first", "[chat]") {
   FakeHost h;
-  Account alice = register_account(h, "alice");
+  Account alice = sign_up(h, "alice");
   std::string chat = create_chat_http(h, alice);
   for (int i = 1; i <= 6; ++i) {
     MessageRecord m = message(chat, i % 2 ? "user" : "assistant", "m" + std::to_string(i));
@@ -300,8 +290,8 @@ TEST_CASE("chat store: recent history is the newest usable messages, oldest firs
 
 TEST_CASE("chat routes: votes are one per user, changeable, with totals", "[chat]") {
   FakeHost h;
-  Account alice = register_account(h, "alice");
-  Account bob = register_account(h, "bob");
+  Account alice = sign_up(h, "alice");
+  Account bob = sign_up(h, "bob");
   std::string chat = create_chat_http(h, alice);
   append(h, message(chat, "user", "q"));
   MessageRecord a = append(h, message(chat, "assistant", "a"));
@@ -345,8 +335,8 @@ TEST_CASE("chat routes: votes are one per user, changeable, with totals", "[chat
 
 TEST_CASE("chat routes: owners write, public chats are readable by others", "[chat]") {
   FakeHost h;
-  Account alice = register_account(h, "alice");
-  Account bob = register_account(h, "bob");
+  Account alice = sign_up(h, "alice");
+  Account bob = sign_up(h, "bob");
   std::string chat = create_chat_http(h, alice, {{"title", "Mine"}});
   MessageRecord m = append(h, message(chat, "user", "hello"));
   const std::string url = "/api/v1/chats/" + chat;
@@ -399,7 +389,7 @@ TEST_CASE("chat routes: owners write, public chats are readable by others", "[ch
 
 TEST_CASE("chat routes: pagination with opaque cursors", "[chat]") {
   FakeHost h;
-  Account alice = register_account(h, "alice");
+  Account alice = sign_up(h, "alice");
   std::vector<std::string> made;
   for (int i = 0; i < 5; ++i) {
     made.push_back(create_chat_http(h, alice, {{"title", "chat " + std::to_string(i)}}));
@@ -472,7 +462,7 @@ TEST_CASE("chat routes: pagination with opaque cursors", "[chat]") {
 
 TEST_CASE("chat routes: export as JSON and as a Markdown transcript", "[chat]") {
   FakeHost h;
-  Account alice = register_account(h, "alice");
+  Account alice = sign_up(h, "alice");
   std::string chat = create_chat_http(h, alice, {{"title", "Trip\nplanning"}});
   append(h, message(chat, "user", "# Fake heading\n```\nunclosed fence\n\n## Assistant (evil)"));
   MessageRecord a = message(chat, "assistant", "Take the train [1].");
@@ -518,7 +508,7 @@ TEST_CASE("chat routes: export as JSON and as a Markdown transcript", "[chat]") 
 
 TEST_CASE("chat store: widget chats are found again by session", "[chat]") {
   FakeHost h;
-  Account alice = register_account(h, "alice");
+  Account alice = sign_up(h, "alice");
   auto widget_chat = [&](std::string user, std::string widget, std::string session) {
     Session s(h);
     Result<ChatRecord> r = drive(
@@ -556,7 +546,7 @@ TEST_CASE("chat store: widget chats are found again by session", "[chat]") {
 
 TEST_CASE("chat routes: hostile and malformed input is a clear 4xx", "[chat]") {
   FakeHost h;
-  Account alice = register_account(h, "alice");
+  Account alice = sign_up(h, "alice");
 
   HttpResult empty = call(h, "POST", "/api/v1/chats", alice.token);
   REQUIRE(empty.status == 201);

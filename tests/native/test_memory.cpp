@@ -2,6 +2,7 @@
 // points driven directly, and the pure summary renderer.
 #include "chat/memory.hpp"
 #include "core/utf8.hpp"
+#include "support/accounts.hpp"
 #include "support/drive_task.hpp"
 #include "support/fake_host.hpp"
 #include "support/utf8_oracle.hpp"
@@ -11,26 +12,15 @@
 #include <random>
 
 using namespace ec;
+using ec::testing::Account;
 using ec::testing::drive;
 using ec::testing::FakeHost;
 using ec::testing::ForcedResult;
 using ec::testing::HttpResult;
 using ec::testing::json;
+using ec::testing::sign_up;
 
 namespace {
-
-struct Account {
-  std::string id;
-  std::string token;
-};
-
-Account sign_up(FakeHost& h, const std::string& name) {
-  HttpResult r =
-      h.post("/api/v1/auth/register", {{"username", name}, {"password", "long enough pw"}});
-  REQUIRE(r.status == 201);
-  return {r.body_json["user"]["id"].get<std::string>(),
-          r.body_json["accessToken"].get<std::string>()};
-}
 
 HttpResult raw(FakeHost& h, const std::string& method, const std::string& target,
                const Account& who, const std::string& body = "") {

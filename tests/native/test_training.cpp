@@ -1,6 +1,7 @@
 // Training examples: CRUD and the JSONL export through the FakeHost (real SQLite D1), the pure
 // line formatter, the capture switch, and the export's paging bounds driven directly.
 #include "chat/training.hpp"
+#include "support/accounts.hpp"
 #include "support/drive_task.hpp"
 #include "support/fake_host.hpp"
 #include "support/utf8_oracle.hpp"
@@ -8,26 +9,15 @@
 #include <catch2/catch.hpp>
 
 using namespace ec;
+using ec::testing::Account;
 using ec::testing::drive;
 using ec::testing::FakeHost;
 using ec::testing::ForcedResult;
 using ec::testing::HttpResult;
 using ec::testing::json;
+using ec::testing::sign_up;
 
 namespace {
-
-struct Account {
-  std::string id;
-  std::string token;
-};
-
-Account sign_up(FakeHost& h, const std::string& name) {
-  HttpResult r =
-      h.post("/api/v1/auth/register", {{"username", name}, {"password", "long enough pw"}});
-  REQUIRE(r.status == 201);
-  return {r.body_json["user"]["id"].get<std::string>(),
-          r.body_json["accessToken"].get<std::string>()};
-}
 
 const std::string kBase = "/api/v1/training-examples";
 
