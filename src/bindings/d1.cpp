@@ -14,13 +14,6 @@ void append_stmt(std::string& out, const Stmt& s) {
   out.push_back('}');
 }
 
-Effect stmt_effect(std::string op, const Stmt& s) {
-  Effect e{std::move(op), {}};
-  e.payload.reserve(s.sql.size() + 64);
-  append_stmt(e.payload, s);
-  return e;
-}
-
 ApiError storage_error(const EffectResult& r) {
   if (r.error == EffectError::kConflict) {
     return api_error(409, "storage.conflict", "The record conflicts with an existing one");
@@ -38,6 +31,13 @@ std::vector<json> rows_of(const json& v) {
 }
 
 }  // namespace
+
+Effect stmt_effect(std::string op, const Stmt& s) {
+  Effect e{std::move(op), {}};
+  e.payload.reserve(s.sql.size() + 64);
+  append_stmt(e.payload, s);
+  return e;
+}
 
 bool is_conflict(const ApiError& e) { return e.code == "storage.conflict"; }
 

@@ -43,4 +43,8 @@ Task<Result<std::vector<BatchItem>>> d1_batch(Ctx& ctx, std::vector<Stmt> stmts)
 
 bool is_conflict(const ApiError& e);
 
+// The raw effect ("d1.first", "d1.all" or "d1.run") for a statement, for callers that run it in
+// one round with other effects (ctx.all).
+Effect stmt_effect(std::string op, const Stmt& s);
+
 }  // namespace ec

@@ -210,25 +210,29 @@ Task<Result<AnswerOutcome>> run_answer(Ctx& ctx, AnswerSpec spec) {
   out.format = spec.format;
   const bool streamed = spec.format != AnswerFormat::kBuffered;
   if (streamed) {
+    // One round: the response head goes out while the stream's row and log are created.
+    std::vector<Effect> effects{open_stream_effect(ctx, sse_head())};
     if (spec.format == AnswerFormat::kEvents && spec.resumable && !spec.user_id.empty()) {
       res.stream_id = co_await new_id(ctx, "str_");
       const int64_t now = static_cast<int64_t>(ctx.now_ms());
-      Result<RunMeta> row = co_await d1_run(
-          ctx, Stmt{"INSERT INTO streams (id, user_id, kind, chat_id, message_id, state, "
-                    "created_at, updated_at, expires_at) VALUES (?, ?, 'generation', ?, ?, "
-                    "'open', ?, ?, ?)",
-                    {res.stream_id, spec.user_id, spec.chat_id, res.message_id, now, now,
-                     now + kStreamTtlMs}});
-      EffectResult created = co_await ctx.perform(make_effect(
-          "streamlog.create", {{"name", "s:" + res.stream_id}, {"ttlMs", kStreamTtlMs}}));
-      if (row.ok() && created.ok()) {
-        out.log = "s:" + res.stream_id;
-      } else {
-        res.stream_id.clear();  // not resumable this time; the answer itself is unaffected
-      }
+      effects.push_back(stmt_effect(
+          "d1.run", Stmt{"INSERT INTO streams (id, user_id, kind, chat_id, message_id, state, "
+                         "created_at, updated_at, expires_at) VALUES (?, ?, 'generation', ?, ?, "
+                         "'open', ?, ?, ?)",
+                         {res.stream_id, spec.user_id, spec.chat_id, res.message_id, now, now,
+                          now + kStreamTtlMs}}));
+      effects.push_back(make_effect("streamlog.create",
+                                    {{"name", "s:" + res.stream_id}, {"ttlMs", kStreamTtlMs}}));
     }
-    Status opened = co_await open_stream(ctx, sse_head());
-    if (!opened.ok()) co_return opened.take_error();
+    std::vector<EffectResult> done = co_await ctx.all(std::move(effects));
+    if (!done[0].ok()) {
+      co_return api_error(503, "http.stream_unavailable", "Streaming is unavailable");
+    }
+    if (done.size() == 3 && done[1].ok() && done[2].ok()) {
+      out.log = "s:" + res.stream_id;
+    } else {
+      res.stream_id.clear();  // not resumable this time; the answer itself is unaffected
+    }
     out.client = true;
     out.event("start", {{"chatId", spec.chat_id.empty() ? json(nullptr) : json(spec.chat_id)},
                         {"messageId", res.message_id},

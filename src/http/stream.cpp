@@ -2,12 +2,15 @@
 
 namespace ec {
 
-Task<Status> open_stream(Ctx& ctx, Response head) {
+Effect open_stream_effect(Ctx& ctx, Response head) {
   if (ctx.decorate_response) ctx.decorate_response(head);
   json headers = json::array();
   for (const auto& [k, v] : head.headers) headers.push_back(json::array({k, v}));
-  EffectResult r = co_await ctx.perform(
-      make_effect("stream.open", {{"status", head.status}, {"headers", std::move(headers)}}));
+  return make_effect("stream.open", {{"status", head.status}, {"headers", std::move(headers)}});
+}
+
+Task<Status> open_stream(Ctx& ctx, Response head) {
+  EffectResult r = co_await ctx.perform(open_stream_effect(ctx, std::move(head)));
   if (!r.ok()) co_return api_error(503, "http.stream_unavailable", "Streaming is unavailable");
   co_return ok_status();
 }

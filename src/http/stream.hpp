@@ -20,6 +20,9 @@ namespace ec {
 // "stream.open" {status, headers}.
 Task<Status> open_stream(Ctx& ctx, Response head);
 
+// The raw "stream.open" effect (decorated as above), for running it in one round with others.
+Effect open_stream_effect(Ctx& ctx, Response head);
+
 // Effect "stream.write"; its payload is the bytes themselves (no JSON), one effect per chunk.
 Task<Status> write_stream(Ctx& ctx, std::string bytes);
 
