@@ -9,11 +9,14 @@
 //      the same ~10 MB text; top-10 over 10,000 x 768 vectors (float32, int8) native and Wasm
 //   7. ingest and search end to end over HTTP on local workerd (bench/ingest.mjs): a ~1 MB Markdown
 //      document ingested inline (chunks/s, MB/s), then search latency per mode, cold and warm
+//   8. chat streaming (bench/chat.mjs, bench/chat-core.mjs): time to first and last byte of a
+//      streamed answer from a fake OpenAI provider on loopback, directly and through edgechat on
+//      local workerd; and the Wasm core's cost per streamed chunk with no I/O
 // then saves bench/results/latest.json and prints a compact table. Nothing here is a pass/fail
 // test: targets are shown next to the figures, and a figure that could not be measured says why.
 //
 // Options: --quick (shorter runs, for trying the script out), --skip-load, --skip-native,
-//          --skip-rag, --skip-ingest, --state-on-disk (Miniflare state under bench/.state even when /dev/shm exists),
+//          --skip-rag, --skip-ingest, --skip-chat, --state-on-disk (Miniflare state under bench/.state even when /dev/shm exists),
 //          --wasm-build ok|failed|skipped, --native-build ok|failed|skipped,
 //          --rag-wasm-build ok|failed|skipped (set by scripts/bench).
 import { execFile, fork, spawnSync } from "node:child_process";
@@ -27,7 +30,10 @@ import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
 import { compareInIsolate } from "./isolate.mjs";
+import { benchChat } from "./chat.mjs";
+import { benchChatCore } from "./chat-core.mjs";
 import { benchIngest, INGEST_BINDINGS } from "./ingest.mjs";
+import { FAKE_KEY } from "./lib/fake-provider.mjs";
 import { makeFixture } from "./lib/fixture.mjs";
 import { benchRag, RAG_NATIVE, RAG_WASM } from "./rag.mjs";
 import { benchInstantiate, benchMe, median, percentile } from "./wasm-core.mjs";
@@ -53,7 +59,10 @@ const LOAD = {
   rounds: QUICK ? 1 : 4,
 };
 const MINIFLARE_VERSION = JSON.parse(readFileSync(path.join(ROOT, "node_modules", "miniflare", "package.json"), "utf8")).version;
-const TARGETS = { gzipKB: 300, wasmWarmUs: 20, ratio: 1.0, chunkerWasmMBs: 100, chunkerVsLangchain: 10, topkWasmMs: 5 };
+const TARGETS = {
+  gzipKB: 300, wasmWarmUs: 20, ratio: 1.0, chunkerWasmMBs: 100, chunkerVsLangchain: 10, topkWasmMs: 5,
+  chatAddedFirstByteMs: 5, chatCoreChunkUs: 20,
+};
 
 const results = {
   when: new Date().toISOString(),
@@ -557,6 +566,110 @@ async function measureIngest() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 8. chat streaming: a fake provider directly vs through edgechat; the core's cost per chunk
+function forkFakeProvider() {
+  const child = fork(path.join(BENCH, "lib", "fake-provider.mjs"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  children.add(child);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("fake provider did not start in 10 s")), 10_000);
+    child.on("exit", (code) => {
+      children.delete(child);
+      reject(new Error(`fake provider exited (${code}) before it was ready`));
+    });
+    child.once("message", (m) => {
+      clearTimeout(timer);
+      resolve({
+        url: m.url,
+        stats: () => new Promise((res) => {
+          child.once("message", (x) => res(x.stats));
+          child.send({ stats: true });
+        }),
+        stop: () => new Promise((res) => {
+          const t = setTimeout(() => { child.kill("SIGKILL"); res(); }, 5_000);
+          child.once("exit", () => { clearTimeout(t); res(); });
+          child.send({ exit: true });
+        }),
+      });
+    });
+  });
+}
+
+async function measureChat(module) {
+  section("8. Chat streaming: fake OpenAI provider on loopback, directly and through edgechat; core cost per chunk");
+  if (flag("--skip-chat")) {
+    results.chat = { error: "skipped (--skip-chat)" };
+    console.log("  skipped (--skip-chat)");
+    return;
+  }
+  results.chat = {};
+  // The core's own cost per chunk first (no I/O, this process only).
+  try {
+    results.chat.core = benchChatCore(module, makeFixture({ tokens: 1 }), { chunks: 50, requests: QUICK ? 100 : 400 });
+  } catch (e) {
+    results.chat.core = { error: String(e?.message ?? e) };
+  }
+  const c = results.chat.core;
+  if (c.error) {
+    console.log(`  core per chunk: not measured: ${c.error}`);
+  } else {
+    const w = c.perChunk.wasm.medianUs;
+    console.log(`  core, Wasm in Node, no I/O: POST /v1/chat/completions stream, ${c.chunks} upstream chunks, ${c.requests} requests` +
+      ` (${c.shape.rounds} core calls each, sessions left ${c.sessionsLeft})`);
+    console.log(`    per chunk: inside Wasm ${f(w, 2)} µs (p90 ${f(c.perChunk.wasm.p90Us, 2)}), with shim JS (frame.js) ${f(c.perChunk.coreCall.medianUs, 2)} µs` +
+      `   target ≤ ${TARGETS.chatCoreChunkUs} µs: ${w <= TARGETS.chatCoreChunkUs ? "met" : "MISSED"}`);
+    console.log(`    whole request: inside Wasm ${f(c.perRequest.wasm.medianUs, 1)} µs, with shim JS ${f(c.perRequest.coreCall.medianUs, 1)} µs` +
+      " (warm token: auth, routing, prompt, the stream, the provider log line)");
+  }
+
+  let fake = null, edge = null;
+  let r;
+  try {
+    fake = await forkFakeProvider();
+    const script = await bundle(path.join(ROOT, "wrangler.toml"), path.join(STATE, "dist-edgechat-chat"));
+    edge = await serve("edgechat-chat", path.join(ROOT, "wrangler.toml"), script,
+      { OPENAI_API_BASE_URL: fake.url, OPENAI_API_KEY: FAKE_KEY });
+    await migrate(edge);
+    r = await benchChat({ url: edge.url, fakeUrl: fake.url, fakeKey: FAKE_KEY, quick: QUICK });
+    r.fakeStats = await fake.stats();
+  } catch (e) {
+    r = { error: String(e?.message ?? e) };
+  } finally {
+    await Promise.all([edge?.stop(), fake?.stop()]);
+    if (stateRoot && stateRoot !== STATE) rmSync(stateRoot, { recursive: true, force: true });
+  }
+  r.method = `fake OpenAI provider (bench/lib/fake-provider.mjs) in its own Node process on 127.0.0.1; ` +
+    `edgechat bundled by \`wrangler deploy --dry-run\`, Miniflare ${MINIFLARE_VERSION} Node API, direct socket, ` +
+    `D1 state on ${stateRoot === STATE ? "disk (bench/.state)" : "tmpfs (/dev/shm)"}, OPENAI_API_BASE_URL = the fake; ` +
+    "client: Node fetch in this process, sequential, direct / completions / messages interleaved run by run";
+  results.chat.http = r;
+  if (r.error) {
+    console.log(`  HTTP: not measured: ${r.error}`);
+    return;
+  }
+  const col = (x) => `${f(x.medianMs, 2).padStart(8)} ${f(x.p95Ms, 2).padStart(8)}`;
+  for (const s of r.shapes) {
+    console.log(`  ${s.chunks} chunks ${s.gapMs} ms apart (model ${s.model}): ${s.runs} timed runs each, in ${s.rounds} rounds of` +
+      ` blocks of ${s.block} (the first untimed); ms from send, median and p95 (head = response headers received)`);
+    console.log(`    ${"".padEnd(40)} ${"head".padStart(17)} ${"first byte".padStart(17)} ${"last byte".padStart(17)}`);
+    for (const [label, k] of [["direct from the fake", "direct"], ["edgechat POST /v1/chat/completions", "completions"],
+      ["edgechat POST /api/v1/chats/:id/messages", "messages"]]) {
+      const x = s[k];
+      console.log(`    ${label.padEnd(40)} ${col(x.head)} ${col(x.firstByte)} ${col(x.lastByte)}` +
+        (k === "messages" ? `   (done event ${f(x.done.medianMs, 2)})` : "") +
+        (x.failed ? `   ${x.failed} FAILED` : ""));
+    }
+    const a = s.added, q = s.ratio;
+    console.log(`    edgechat adds to first byte: completions ${f(a.completionsFirstMs, 2)} ms (paired runs ${f(a.completionsFirstPairedMs, 2)})` +
+      ` target ≤ ${TARGETS.chatAddedFirstByteMs} ms: ${a.completionsFirstMs !== null && a.completionsFirstMs <= TARGETS.chatAddedFirstByteMs ? "met" : "MISSED"};` +
+      ` messages ${f(a.messagesFirstMs, 2)} ms`);
+    console.log(`    to last byte: completions +${f(a.completionsLastMs, 2)} ms, messages +${f(a.messagesLastMs, 2)} ms;` +
+      ` ratio edgechat/direct first byte ${f(q.completionsFirst, 2)}× / ${f(q.messagesFirst, 2)}×,` +
+      ` last byte ${f(q.completionsLast, 2)}× / ${f(q.messagesLast, 2)}× (completions / messages)`);
+  }
+  for (const x of r.failures) console.log(`  failed: ${x.what}: ${x.status} ${x.body.slice(0, 200)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
 function table() {
   const rows = [];
   const add = (metric, value, target = "", verdict = "") => rows.push([metric, value, target, verdict]);
@@ -621,6 +734,25 @@ function table() {
       add(`search ${mode} warm ms median / p95`, `${f(x.medianMs, 2)} / ${f(x.p95Ms, 2)}${x.failed ? ` (${x.failed} failed)` : ""}`);
     }
   }
+  const chat = results.chat ?? {};
+  if (chat.error) {
+    add("chat streaming", `n/a: ${chat.error}`);
+  } else {
+    const c = chat.core ?? {};
+    add("chat core per chunk wasm / + shim JS", c.error || !c.perChunk ? "n/a" : `${f(c.perChunk.wasm.medianUs, 2)} / ${f(c.perChunk.coreCall.medianUs, 2)} µs`,
+      `wasm ≤ ${TARGETS.chatCoreChunkUs} µs`, c.error || !c.perChunk ? "n/a" : c.perChunk.wasm.medianUs <= TARGETS.chatCoreChunkUs ? "met" : "MISSED");
+    const h = chat.http ?? {};
+    if (h.error) add("chat TTFB / TTLB (HTTP)", `n/a: ${h.error}`);
+    for (const s of h.shapes ?? []) {
+      const tag = `chat ${s.chunks}×${s.gapMs}ms`;
+      add(`${tag} first byte ms D / C / M`, `${f(s.direct.firstByte.medianMs, 2)} / ${f(s.completions.firstByte.medianMs, 2)} / ${f(s.messages.firstByte.medianMs, 2)}`);
+      add(`${tag} last byte ms D / C / M`, `${f(s.direct.lastByte.medianMs, 2)} / ${f(s.completions.lastByte.medianMs, 2)} / ${f(s.messages.lastByte.medianMs, 2)}`);
+      const added = s.added.completionsFirstMs;
+      add(`${tag} added to first byte C / M`, `${f(added, 2)} / ${f(s.added.messagesFirstMs, 2)} ms`, `C ≤ ${TARGETS.chatAddedFirstByteMs} ms`,
+        added === null ? "n/a" : added <= TARGETS.chatAddedFirstByteMs ? "met" : "MISSED");
+      add(`${tag} ratio first / last byte C`, `${f(s.ratio.completionsFirst, 2)}× / ${f(s.ratio.completionsLast, 2)}×`);
+    }
+  }
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => String(r[i]).length), 6));
   section(`Summary (${results.when}, ${results.machine.cpus} CPUs, Node ${results.machine.node}${QUICK ? ", --quick" : ""})`);
   for (const r of rows) console.log("  " + r.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd());
@@ -663,6 +795,12 @@ async function main() {
     await measureIngest();
   } catch (e) {
     results.ingest = { ...(results.ingest ?? {}), error: String(e?.message ?? e) };
+    console.log(`  not measured: ${e?.message ?? e}`);
+  }
+  try {
+    await measureChat(module);
+  } catch (e) {
+    results.chat = { ...(results.chat ?? {}), error: String(e?.message ?? e) };
     console.log(`  not measured: ${e?.message ?? e}`);
   }
   table();
