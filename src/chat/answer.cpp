@@ -102,6 +102,10 @@ struct Outlet {
   void event(std::string_view name, const json& data) {
     if (format == AnswerFormat::kEvents) pending.push_back(chat_event(name, next_id++, data));
   }
+  // The per-chunk event, built without a JSON value.
+  void delta(std::string_view text) {
+    if (format == AnswerFormat::kEvents) pending.push_back(chat_delta_event(next_id++, text));
+  }
   void raw(std::string bytes) {
     if (format == AnswerFormat::kOpenAiChunks) pending.push_back(std::move(bytes));
   }
@@ -118,12 +122,17 @@ std::pair<int, int> queue_writes(Outlet& out, std::vector<Effect>& effects) {
     effects.push_back(Effect{"stream.write", std::move(bytes)});
   }
   if (!out.log.empty()) {
-    json chunks = json::array();
-    for (std::string& e : out.pending) chunks.push_back(std::move(e));
+    // Built by hand: this runs once per upstream chunk (bench section 8).
+    std::string args = "{\"name\":";
+    append_json_string(args, out.log);
+    args += ",\"from\":" + std::to_string(out.log_length) + ",\"chunks\":[";
+    for (size_t i = 0; i < out.pending.size(); ++i) {
+      if (i > 0) args += ',';
+      append_json_string(args, out.pending[i]);
+    }
+    args += "]}";
     idx.second = static_cast<int>(effects.size());
-    effects.push_back(
-        make_effect("streamlog.append",
-                    {{"name", out.log}, {"from", out.log_length}, {"chunks", std::move(chunks)}}));
+    effects.push_back(Effect{"streamlog.append", std::move(args)});
   }
   out.pending.clear();
   return idx;
@@ -275,7 +284,8 @@ Task<Result<AnswerOutcome>> run_answer(Ctx& ctx, AnswerSpec spec) {
       int read_idx = -1;
       if (!stream.is_local() && !stream.ended()) {
         read_idx = static_cast<int>(effects.size());
-        effects.push_back(make_effect("fetch.read", {{"stream", stream.upstream()}}));
+        effects.push_back(
+            Effect{"fetch.read", "{\"stream\":" + std::to_string(stream.upstream()) + "}"});
       }
       if (!effects.empty()) {
         std::vector<EffectResult> results = co_await ctx.all(std::move(effects));
@@ -311,7 +321,7 @@ Task<Result<AnswerOutcome>> run_answer(Ctx& ctx, AnswerSpec spec) {
         if (spec.format == AnswerFormat::kOpenAiChunks) {
           out.raw(openai_delta_chunk(oa, p.text, !any_text));
         } else {
-          out.event("delta", {{"text", p.text}});
+          out.delta(p.text);
         }
         any_text = true;
       }

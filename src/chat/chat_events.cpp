@@ -8,6 +8,13 @@ std::string chat_event(std::string_view name, int64_t id, const json& data) {
   return sse_event(name, dump_json(data), std::to_string(id));
 }
 
+std::string chat_delta_event(int64_t id, std::string_view text) {
+  std::string out = "event: delta\nid: " + std::to_string(id) + "\ndata: {\"text\":";
+  append_json_string(out, text);  // escapes CR and LF, so the data is one line
+  out += "}\n\n";
+  return out;
+}
+
 namespace {
 
 json chunk_base(const OpenAiChunkHead& h) {
@@ -23,15 +30,18 @@ std::string data_line(const json& j) { return "data: " + dump_json(j) + "\n\n"; 
 }  // namespace
 
 std::string openai_delta_chunk(const OpenAiChunkHead& h, std::string_view text, bool first) {
-  json delta = json::object();
-  if (first) delta["role"] = "assistant";
-  delta["content"] = std::string(text);
-  json c = chunk_base(h);
-  c["choices"] = json::array({{{"index", 0},
-                               {"delta", std::move(delta)},
-                               {"logprobs", nullptr},
-                               {"finish_reason", nullptr}}});
-  return data_line(c);
+  // Built by hand (one per upstream chunk); the same bytes chunk_base + dump_json would make.
+  std::string out = "data: {\"id\":";
+  append_json_string(out, h.id);
+  out += ",\"object\":\"chat.completion.chunk\",\"created\":" + std::to_string(h.created_s) +
+         ",\"model\":";
+  append_json_string(out, h.model);
+  out += ",\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"delta\":{";
+  if (first) out += "\"role\":\"assistant\",";
+  out += "\"content\":";
+  append_json_string(out, text);
+  out += "},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+  return out;
 }
 
 std::string openai_finish_chunk(const OpenAiChunkHead& h, std::string_view finish_reason) {

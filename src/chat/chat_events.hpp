@@ -26,6 +26,9 @@ namespace ec {
 // `event: <name>\nid: <id>\ndata: <json>\n\n`.
 std::string chat_event(std::string_view name, int64_t id, const json& data);
 
+// The `delta` event ({"text": …}), built by hand: it is the one event sent per upstream chunk.
+std::string chat_delta_event(int64_t id, std::string_view text);
+
 struct OpenAiChunkHead {
   std::string id;  // "chatcmpl-…"
   int64_t created_s = 0;
