@@ -48,6 +48,17 @@ TEST_CASE("edgechat events carry their position as id and one JSON object as dat
   CHECK(parse_json(es[0].data)->at("text") == "line one\nline two");
 }
 
+TEST_CASE("the hand-built delta event decodes like the generic one") {
+  const std::string text = "line \"one\"\r\nline two \xE2\x80\x94 caf\xC3\xA9\t\\";
+  std::vector<SseEvent> fast = decode(chat_delta_event(12, text));
+  std::vector<SseEvent> slow = decode(chat_event("delta", 12, {{"text", text}}));
+  REQUIRE(fast.size() == 1);
+  REQUIRE(slow.size() == 1);
+  CHECK(fast[0].event == slow[0].event);
+  CHECK(fast[0].id == slow[0].id);
+  CHECK(*parse_json(fast[0].data) == *parse_json(slow[0].data));
+}
+
 TEST_CASE("OpenAI chunks have the shape the openai SDK reads") {
   OpenAiChunkHead h{"chatcmpl-x", 1700000000, "gpt-4o-mini"};
   std::string bytes = openai_delta_chunk(h, "Hel", true) + openai_delta_chunk(h, "lo", false) +
