@@ -5,6 +5,8 @@
 #include "core/runtime.hpp"
 #include "crypto/encoding.hpp"
 
+#include "support/scenario_driver.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -84,54 +86,19 @@ Task<Response> scenario(Ctx& ctx) {
   co_return r;
 }
 
-std::string envelope() {
-  FrameWriter w;
-  w.u32(1);
-  w.f64(0);
-  w.str(std::string(16, 'r'));
-  w.str("GET");
-  w.str("/");
-  w.str("");
-  w.u32(0);
-  return w.take();
-}
-
 }  // namespace
 
 TEST_CASE("R2 wrappers speak the shim's wire format and map failures to API errors") {
   g_bucket.clear();
   g_payloads.clear();
-  Runtime rt(scenario);
-  std::string out(rt.start(envelope()));
-  for (int i = 0; i < 20; ++i) {
-    FrameReader r(out);
-    if (*r.u8() == 2) break;
-    uint32_t session = *r.u32();
-    uint32_t n = *r.u32();
-    FrameWriter w;
-    w.f64(0);
-    w.u32(n);
-    for (uint32_t k = 0; k < n; ++k) {
-      std::string op(*r.str());
-      json args = json::parse(std::string(*r.str()));
-      g_payloads.push_back(args);
-      answer(op, args, w);
-    }
-    out = std::string(rt.resume(session, w.take()));
-  }
-  FrameReader r(out);
-  REQUIRE(*r.u8() == 2);
-  (void)r.u32();
-  (void)r.u32();
-  for (uint32_t n = *r.u32(); n > 0; --n) {
-    (void)r.str();
-    (void)r.str();
-  }
-  json log = json::parse(std::string(*r.str()));
+  json log = ec::testing::run_scenario(scenario,
+                                       [](const std::string& op, const json& args, FrameWriter& w) {
+                                         g_payloads.push_back(args);
+                                         answer(op, args, w);
+                                       });
   CHECK(log == json::array({8, "text/plain", "r2", "files.too_large", "files.too_large413", true,
                             "files.not_found404", true}));
   // Bytes cross as base64url (a NUL inside survives), with the content type alongside.
   CHECK(g_payloads.at(0)["data"] == base64url_encode(std::string("hello\0r2", 8)));
   CHECK(g_payloads.at(0)["contentType"] == "text/plain");
-  CHECK(rt.session_count() == 0);
 }

@@ -5,6 +5,8 @@
 #include "core/frame.hpp"
 #include "core/runtime.hpp"
 
+#include "support/scenario_driver.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -131,50 +133,16 @@ Task<Response> scenario(Ctx& ctx) {
   co_return r;
 }
 
-std::string envelope() {
-  FrameWriter w;
-  w.u32(1);
-  w.f64(0);
-  w.str(std::string(16, 'r'));
-  w.str("GET");
-  w.str("/");
-  w.str("");
-  w.u32(0);
-  return w.take();
-}
-
 }  // namespace
 
 TEST_CASE("stream log wrappers speak the shim's wire format and map refusals to API errors") {
   g_logs.clear();
   g_effects.clear();
-  Runtime rt(scenario);
-  std::string out(rt.start(envelope()));
-  for (int i = 0; i < 40; ++i) {
-    FrameReader r(out);
-    if (*r.u8() == 2) break;
-    uint32_t session = *r.u32();
-    uint32_t n = *r.u32();
-    FrameWriter w;
-    w.f64(0);
-    w.u32(n);
-    for (uint32_t k = 0; k < n; ++k) {
-      std::string op(*r.str());
-      json args = json::parse(std::string(*r.str()));
-      g_effects.emplace_back(op, args);
-      answer(op, args, w);
-    }
-    out = std::string(rt.resume(session, w.take()));
-  }
-  FrameReader r(out);
-  REQUIRE(*r.u8() == 2);
-  (void)r.u32();
-  (void)r.u32();
-  for (uint32_t n = *r.u32(); n > 0; --n) {
-    (void)r.str();
-    (void)r.str();
-  }
-  json log = json::parse(std::string(*r.str()));
+  json log = ec::testing::run_scenario(scenario,
+                                       [](const std::string& op, const json& args, FrameWriter& w) {
+                                         g_effects.emplace_back(op, args);
+                                         answer(op, args, w);
+                                       });
   CHECK(log == json::array({true, true, json::array({2, 2, 1700000000123}), "streams.conflict 409",
                             json::array({true, 2, false, 1}), true, "streams.too_large 413", 2,
                             "streams.closed 409", "streams.not_found 404", "streams.not_found 404",
@@ -197,5 +165,4 @@ TEST_CASE("stream log wrappers speak the shim's wire format and map refusals to 
   CHECK(g_effects[11].first == "streamlog.delete");
   CHECK(g_effects[11].second == json({{"name", "chat:s1"}}));
   CHECK(g_effects[13].second == json({{"name", "down"}, {"from", 0}, {"chunks", json::array()}}));
-  CHECK(rt.session_count() == 0);
 }
