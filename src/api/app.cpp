@@ -1,5 +1,6 @@
 #include "api/app.hpp"
 
+#include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "auth/config.hpp"
 #include "auth/service.hpp"
@@ -24,6 +25,7 @@ bool app_init(const Env& env) {
   auto origins = env.find("ALLOWED_ORIGINS");
   http.cors = CorsPolicy::parse(origins == env.end() ? "" : origins->second);
   http.body_limit = static_cast<size_t>(env_int(env, "BODY_LIMIT_BYTES", 1 << 20));
+  http.run_route = run_gateway_route;
   app->configure(std::move(http));
   bool ok = add_health_routes(*app) && add_auth_routes(*app) && add_seed_auth_routes(*app) &&
             add_api_key_routes(*app) && add_file_routes(*app) && add_document_routes(*app) &&

@@ -145,7 +145,8 @@ Task<Result<Response>> HttpApp::dispatch(Ctx& ctx, Method method) const {
     }
   }
 
-  Result<Response> out = co_await def.handler(call);
+  Result<Response> out =
+      cfg_.run_route ? co_await cfg_.run_route(call, def) : co_await def.handler(call);
   if (!out.ok()) co_return error_reply(out.error(), ctx.request_id, def.style);
   co_return std::move(out.value());
 }

@@ -82,9 +82,15 @@ inline constexpr std::string_view kRequestHeaders[] = {
                    // the shim's own job requests (bindings/jobs.hpp)
 };
 
+// Runs a matched route's handler once its body is parsed and validated. The api layer installs
+// one that puts the gateway's per-request policies (rate limits, Idempotency-Key) in front of every
+// handler (api/gateway.hpp); with none, the handler runs as is.
+using RouteRunner = Task<Result<Response>> (*)(Call&, const RouteDef&);
+
 struct HttpConfig {
   CorsPolicy cors;
   size_t body_limit = 1 << 20;  // BODY_LIMIT_BYTES, default 1 MiB
+  RouteRunner run_route = nullptr;
 };
 
 class HttpApp {
