@@ -9,6 +9,7 @@
 // question and the answer cites the user's documents. Stateless: nothing is stored.
 #include "api/routes.hpp"
 #include "auth/service.hpp"
+#include "chat/answer_billing.hpp"
 #include "chat/chat_events.hpp"
 #include "chat/chat_turn.hpp"
 #include "chat/model_router.hpp"
@@ -150,10 +151,7 @@ Task<Result<Response>> do_completions(Call& call) {
   const AnswerOutcome& a = done.value();
   Response r = json_reply(200, openai_completion_json({id, created, a.model}, a.text,
                                                       a.finish_reason, a.tokens_in, a.tokens_out));
-  r.headers.emplace_back("x-provider", a.provider);
-  r.headers.emplace_back("x-model", a.model);
-  r.headers.emplace_back("x-tokens-in", std::to_string(a.tokens_in));
-  r.headers.emplace_back("x-tokens-out", std::to_string(a.tokens_out));
+  add_answer_billing_headers(r, a);
   co_return r;
 }
 

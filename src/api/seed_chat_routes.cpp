@@ -13,6 +13,7 @@
 //   POST /api/ai/test            a tiny prompt through the router, to check a provider works
 #include "api/routes.hpp"
 #include "auth/service.hpp"
+#include "chat/answer_billing.hpp"
 #include "chat/chat_turn.hpp"
 #include "core/utf8.hpp"
 #include "http/stream.hpp"
@@ -27,16 +28,11 @@ Response seed_ok(int status, json data) {
   return json_reply(status, {{"success", true}, {"data", std::move(data)}});
 }
 
-void usage_headers(Response& r, const AnswerOutcome& a) {
-  r.headers.emplace_back("x-provider", a.provider);
-  r.headers.emplace_back("x-model", a.model);
-  r.headers.emplace_back("x-tokens-in", std::to_string(a.tokens_in));
-  r.headers.emplace_back("x-tokens-out", std::to_string(a.tokens_out));
-}
-
 json usage_json(const AnswerOutcome& a) {
-  return {
-      {"tokensIn", a.tokens_in}, {"tokensOut", a.tokens_out}, {"estimated", a.tokens_estimated}};
+  return {{"tokensIn", a.tokens_in},
+          {"tokensOut", a.tokens_out},
+          {"estimated", a.tokens_estimated},
+          {"credits", answer_credits_json(a)}};
 }
 
 // Seed 001 allows anonymous widget visitors; a present but bad token is still an error.
@@ -90,7 +86,7 @@ Task<Result<Response>> seed000_chat(Call& call) {
                              {"model", o.model},
                              {"status", o.status},
                              {"usage", usage_json(o)}});
-  usage_headers(r, o);
+  add_answer_billing_headers(r, o);
   co_return r;
 }
 
@@ -220,7 +216,7 @@ Task<Result<Response>> do_si_ask(Call& call) {
                                 {"usage", usage_json(o)},
                                 {"latencyMs", static_cast<int64_t>(o.latency_ms)},
                                 {"attempts", std::move(attempts)}});
-  usage_headers(r, o);
+  add_answer_billing_headers(r, o);
   co_return r;
 }
 
@@ -262,7 +258,7 @@ Task<Result<Response>> do_ai_test(Call& call) {
                                 {"model", a.value().model},
                                 {"text", a.value().text},
                                 {"latencyMs", static_cast<int64_t>(a.value().latency_ms)}});
-  usage_headers(r, a.value());
+  add_answer_billing_headers(r, a.value());
   co_return r;
 }
 

@@ -1,5 +1,7 @@
 #include "chat/answer.hpp"
 
+#include "chat/answer_billing.hpp"
+
 #include "bindings/d1.hpp"
 #include "chat/answer_record.hpp"
 #include "chat/chat_events.hpp"
@@ -215,12 +217,32 @@ Task<Result<AnswerOutcome>> run_answer(Ctx& ctx, AnswerSpec spec) {
   PromptPlan plan = plan_for(spec, sources, spec.candidates.front());
   res.sources = sources_json(plan.sources_used, source_extra);
 
+  // Credits: the worst case over the candidates is reserved before any provider is called.
+  CreditHold hold;
+  if (!spec.user_id.empty()) {
+    int64_t worst = 0;
+    for (size_t ci = 0; ci < spec.candidates.size(); ++ci) {
+      const ProviderTarget& t = spec.candidates[ci];
+      if (t.price_in_per_1k <= 0 && t.price_out_per_1k <= 0) continue;
+      const PromptPlan p = ci == 0 ? plan : plan_for(spec, sources, t);
+      worst = std::max(worst, worst_case_cost(t, p.tokens_estimated, p.max_output_tokens));
+    }
+    Result<CreditHold> h = co_await reserve_credits(ctx, spec.user_id, worst);
+    if (!h.ok()) co_return h.take_error();
+    hold = std::move(h.value());
+    res.metered = true;
+    res.credits_reserved = hold.amount;
+    res.credits_balance = hold.balance;
+  }
+
   Outlet out;
   out.format = spec.format;
   const bool streamed = spec.format != AnswerFormat::kBuffered;
   if (streamed) {
     // One round: the response head goes out while the stream's row and log are created.
-    std::vector<Effect> effects{open_stream_effect(ctx, sse_head())};
+    Response head = sse_head();
+    add_stream_billing_headers(head, spec.candidates.front(), res);
+    std::vector<Effect> effects{open_stream_effect(ctx, std::move(head))};
     if (spec.format == AnswerFormat::kEvents && spec.resumable && !spec.user_id.empty()) {
       res.stream_id = co_await new_id(ctx, "str_");
       const int64_t now = static_cast<int64_t>(ctx.now_ms());
@@ -372,6 +394,7 @@ Task<Result<AnswerOutcome>> run_answer(Ctx& ctx, AnswerSpec spec) {
   res.citations = extract_citations(res.text, static_cast<int>(plan.sources_used.size()));
   res.latency_ms = ctx.now_ms() - started;
 
+  if (res.metered) co_await settle_answer(ctx, spec, std::move(hold), res);
   if (!streamed && res.status == "error") {
     co_await record_answer(ctx, spec, res);
     ApiError e = last_error;
@@ -387,7 +410,8 @@ Task<Result<AnswerOutcome>> run_answer(Ctx& ctx, AnswerSpec spec) {
                         {"tokensOut", res.tokens_out},
                         {"provider", res.provider.empty() ? json(nullptr) : json(res.provider)},
                         {"model", res.model.empty() ? json(nullptr) : json(res.model)},
-                        {"estimated", res.tokens_estimated}});
+                        {"estimated", res.tokens_estimated},
+                        {"credits", answer_credits_json(res)}});
     json cites = json::array();
     for (int c : res.citations) cites.push_back(c);
     if (res.status == "complete") {

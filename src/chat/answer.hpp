@@ -81,6 +81,11 @@ struct AnswerOutcome {
   double latency_ms = 0;
   double first_token_ms = -1;
   bool client_gone = false;
+  // Credits (chat/answer_billing.hpp), for an answer to a signed-in user.
+  bool metered = false;
+  int64_t credits_reserved = 0;
+  int64_t credits_used = 0;
+  int64_t credits_balance = 0;
 };
 
 // kEvents/kOpenAiChunks open the response stream themselves (the handler then just returns

@@ -92,6 +92,8 @@ ProviderTarget provider_target(const Candidate& c) {
   pt.api_key = c.endpoint.api_key;
   pt.context_window = c.info.context_window;
   pt.max_output = c.info.max_output;
+  pt.price_in_per_1k = c.info.price_in_per_1k;
+  pt.price_out_per_1k = c.info.price_out_per_1k;
   return pt;
 }
 

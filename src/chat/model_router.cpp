@@ -253,22 +253,8 @@ class Router {
     return unlisted(p, model);
   }
 
-  // A model the table does not know: the default's limits, the provider's dearest prices.
   ModelInfo unlisted(const std::string& provider, std::string_view model) const {
-    ModelInfo m;
-    m.provider = provider;
-    m.model = std::string(model);
-    m.listed = false;
-    if (const ModelInfo* d = default_model(table_, provider)) {
-      m.context_window = d->context_window;
-      m.max_output = d->max_output;
-    }
-    for (const ModelInfo& x : table_.models) {
-      if (x.provider != provider) continue;
-      m.price_in_per_1k = std::max(m.price_in_per_1k, x.price_in_per_1k);
-      m.price_out_per_1k = std::max(m.price_out_per_1k, x.price_out_per_1k);
-    }
-    return m;
+    return model_or_unlisted(table_, provider, model);
   }
 
   const ModelTable& table_;

@@ -277,6 +277,25 @@ const ModelInfo* default_model(const ModelTable& table, std::string_view provide
   return first;
 }
 
+ModelInfo model_or_unlisted(const ModelTable& table, std::string_view provider,
+                            std::string_view model) {
+  if (const ModelInfo* m = find_model(table, provider, model)) return *m;
+  ModelInfo m;
+  m.provider = std::string(provider);
+  m.model = std::string(model);
+  m.listed = false;
+  if (const ModelInfo* d = default_model(table, provider)) {
+    m.context_window = d->context_window;
+    m.max_output = d->max_output;
+  }
+  for (const ModelInfo& x : table.models) {
+    if (x.provider != provider) continue;
+    m.price_in_per_1k = std::max(m.price_in_per_1k, x.price_in_per_1k);
+    m.price_out_per_1k = std::max(m.price_out_per_1k, x.price_out_per_1k);
+  }
+  return m;
+}
+
 double call_cost(const ModelInfo& m, int64_t tokens_in, int64_t tokens_out) {
   double in = tokens_in > 0 ? static_cast<double>(tokens_in) : 0.0;
   double out = tokens_out > 0 ? static_cast<double>(tokens_out) : 0.0;

@@ -97,6 +97,10 @@ ModelTable load_model_table(const Ctx& ctx);
 const ModelInfo* find_model(const ModelTable& table, std::string_view provider,
                             std::string_view model);
 const ModelInfo* default_model(const ModelTable& table, std::string_view provider);
+// The table's entry, or for a model it does not know (listed = false): the provider default's
+// limits and the provider's dearest prices, so naming an unknown model never makes a call cheaper.
+ModelInfo model_or_unlisted(const ModelTable& table, std::string_view provider,
+                            std::string_view model);
 
 // Cost of a finished call in credits from the table's prices; negative counts count as 0.
 double call_cost(const ModelInfo& m, int64_t tokens_in, int64_t tokens_out);

@@ -54,6 +54,7 @@ std::vector<StreamPiece> ProviderStream::feed(std::string_view bytes) {
         if (finished_) continue;
         finished_ = true;
       }
+      errored_ = errored_ || p.kind == PieceKind::error;
       out.push_back(std::move(p));
     }
   }
@@ -61,10 +62,9 @@ std::vector<StreamPiece> ProviderStream::feed(std::string_view bytes) {
     ended_ = true;
     out.push_back(error_piece("provider.bad_stream", "an upstream event exceeded the size limit"));
   } else if (ended_ && !finished_) {
-    // An SSE stream that simply ends (Gemini always does) finished normally unless it errored.
-    bool errored = false;
-    for (const StreamPiece& p : out) errored = errored || p.kind == PieceKind::error;
-    if (!errored) out.push_back(finish_piece("stop"));
+    // An SSE stream that simply ends (Gemini always does) finished normally unless it errored
+    // (in this read or any earlier one).
+    if (!errored_) out.push_back(finish_piece("stop"));
     finished_ = true;
   }
   return out;

@@ -32,6 +32,8 @@ struct ProviderTarget {
   std::string api_key;
   size_t context_window = 8192;
   size_t max_output = 1024;
+  double price_in_per_1k = 0;  // credits, from the model table: what the call is billed at
+  double price_out_per_1k = 0;
 };
 
 // Time allowed for a provider's response head (and, for local servers, the model load).
@@ -65,6 +67,7 @@ class ProviderStream {
   bool local_ = false;
   bool ended_ = false;
   bool finished_ = false;
+  bool errored_ = false;  // an error piece was emitted: the stream did not finish
   SseDecoder decoder_;
   std::vector<std::string> local_pieces_;
   size_t local_next_ = 0;

@@ -1,0 +1,200 @@
+// Admin views of users and usage (seed 003's admin, seed 004's /api/v1/admin/*): list and look up
+// users with their balances, disable or re-enable them (a disabled user is refused by every route
+// at once: each request re-reads the user, and disabling also ends their sessions), set or adjust
+// credits, and usage across all users. Every route needs X-Admin-Key (auth/admin.hpp).
+#include "api/billing_access.hpp"
+#include "api/paging.hpp"
+#include "api/routes.hpp"
+#include "auth/admin.hpp"
+#include "auth/users.hpp"
+#include "billing/credit_amount.hpp"
+#include "billing/credits.hpp"
+#include "bindings/d1.hpp"
+#include "chat/page_cursor.hpp"
+#include "core/ascii.hpp"
+#include "core/json.hpp"
+#include "core/time.hpp"
+
+namespace ec {
+
+namespace {
+
+const Schema kPatchUserSchema = {
+    field("disabled").boolean(),
+    field("reason").string().max(500),
+};
+
+const Schema kCreditsSchema = {
+    field("set").boolean(),
+    field("reason").string().max(500),
+};
+
+json admin_user_json(const json& row) {
+  std::optional<User> u = user_from_row(row);
+  json out = u ? user_json(*u) : json::object();
+  std::optional<int64_t> disabled_at = get_int(row, "disabled_at");
+  out["disabled"] = disabled_at.has_value();
+  out["disabledAt"] = disabled_at ? json(iso8601_ms(*disabled_at)) : json(nullptr);
+  std::optional<int64_t> balance = get_int(row, "balance");
+  out["balance"] = balance ? credits_json(*balance) : json(nullptr);
+  return out;
+}
+
+constexpr std::string_view kAdminUserSelect =
+    "SELECT u.id, u.username, u.email, u.role, u.is_guest, u.disabled_at, u.created_at, "
+    "a.balance FROM users u LEFT JOIN credit_accounts a ON a.user_id = u.id";
+
+Task<Result<Response>> do_list_users(Call& call) {
+  Status admin = require_admin(call.ctx);
+  if (!admin.ok()) co_return admin.take_error();
+  Result<size_t> limit = limit_param(call, 50, 200);
+  if (!limit.ok()) co_return limit.take_error();
+  Result<std::string> disabled = choice_param(call, "disabled", {"true", "false"});
+  if (!disabled.ok()) co_return disabled.take_error();
+  std::string sql = std::string(kAdminUserSelect) + " WHERE 1 = 1";
+  json params = json::array();
+  auto bind = [&](json v) {
+    params.push_back(std::move(v));
+    return "?" + std::to_string(params.size());
+  };
+  if (const std::string* q = call.query_param("q")) {
+    if (q->empty() || q->size() > 254) co_return field_error("q", "1 to 254 characters");
+    // A prefix of the username or email, compared without LIKE so no character is special.
+    const std::string lower = ascii_lower(*q);
+    const std::string n = bind(static_cast<int64_t>(lower.size()));
+    const std::string v = bind(lower);
+    sql += " AND (substr(u.username, 1, " + n + ") = " + v + " OR substr(lower(u.email), 1, " + n +
+           ") = " + v + ")";
+  }
+  if (disabled.value() == "true") sql += " AND u.disabled_at IS NOT NULL";
+  if (disabled.value() == "false") sql += " AND u.disabled_at IS NULL";
+  if (const std::string* c = call.query_param("cursor")) {
+    std::optional<PageCursor> cur = decode_page_cursor(*c);
+    if (!cur) co_return field_error("cursor", "a nextCursor from a previous page");
+    const std::string t = bind(cur->time_ms);
+    const std::string i = bind(cur->id);
+    sql += " AND (u.created_at < " + t + " OR (u.created_at = " + t + " AND u.id < " + i + "))";
+  }
+  sql += " ORDER BY u.created_at DESC, u.id DESC LIMIT " +
+         bind(static_cast<int64_t>(limit.value() + 1));
+  Result<std::vector<json>> rows = co_await d1_all(call.ctx, Stmt{sql, std::move(params)});
+  if (!rows.ok()) co_return rows.take_error();
+  json next = nullptr;
+  if (rows.value().size() > limit.value()) {
+    const json& last = rows.value()[limit.value() - 1];
+    next = encode_page_cursor({get_int(last, "created_at").value_or(0), string_or(last, "id", "")});
+    rows.value().resize(limit.value());
+  }
+  json users = json::array();
+  for (const json& row : rows.value()) users.push_back(admin_user_json(row));
+  co_return json_reply(200, {{"users", std::move(users)}, {"nextCursor", std::move(next)}});
+}
+
+Task<Result<json>> load_admin_user(Ctx& ctx, const std::string& id) {
+  Result<json> row =
+      co_await d1_first(ctx, Stmt{std::string(kAdminUserSelect) + " WHERE u.id = ?1", {id}});
+  if (!row.ok()) co_return row.take_error();
+  if (row.value().is_null()) co_return api_error(404, "users.not_found", "User not found");
+  co_return admin_user_json(row.value());
+}
+
+Task<Result<Response>> do_get_user(Call& call) {
+  Status admin = require_admin(call.ctx);
+  if (!admin.ok()) co_return admin.take_error();
+  Result<json> u = co_await load_admin_user(call.ctx, *call.param("id"));
+  if (!u.ok()) co_return u.take_error();
+  co_return json_reply(200, {{"user", std::move(u.value())}});
+}
+
+Task<Result<Response>> do_patch_user(Call& call) {
+  Status admin = require_admin(call.ctx);
+  if (!admin.ok()) co_return admin.take_error();
+  const std::string id = *call.param("id");
+  std::optional<bool> disabled = get_bool(call.body, "disabled");
+  if (!disabled) co_return field_error("disabled", "true or false");
+  const int64_t now = static_cast<int64_t>(call.ctx.now_ms());
+  std::vector<Stmt> stmts;
+  if (*disabled) {
+    // Sessions end too, so not even a refresh token outlives the decision.
+    stmts.emplace_back(
+        "UPDATE users SET disabled_at = COALESCE(disabled_at, ?1), updated_at = ?1 WHERE id = ?2",
+        json::array({now, id}));
+    stmts.emplace_back(
+        "UPDATE sessions SET revoked_at = ?1, revoke_reason = 'disabled' WHERE user_id = ?2 AND "
+        "revoked_at IS NULL",
+        json::array({now, id}));
+  } else {
+    stmts.emplace_back("UPDATE users SET disabled_at = NULL, updated_at = ?1 WHERE id = ?2",
+                       json::array({now, id}));
+  }
+  Result<std::vector<BatchItem>> r = co_await d1_batch(call.ctx, std::move(stmts));
+  if (!r.ok()) co_return r.take_error();
+  if (r.value()[0].changes == 0) co_return api_error(404, "users.not_found", "User not found");
+  EffectResult logged = co_await call.ctx.perform(make_effect(
+      "log.write", {{"line", dump_json({{"level", "info"},
+                                        {"msg", *disabled ? "user disabled" : "user enabled"},
+                                        {"requestId", call.ctx.request_id},
+                                        {"userId", id},
+                                        {"reason", string_or(call.body, "reason", "")}})}}));
+  (void)logged;
+  Result<json> u = co_await load_admin_user(call.ctx, id);
+  if (!u.ok()) co_return u.take_error();
+  co_return json_reply(200, {{"user", std::move(u.value())}});
+}
+
+Task<Result<Response>> do_user_credits(Call& call) {
+  Status admin = require_admin(call.ctx);
+  if (!admin.ok()) co_return admin.take_error();
+  const std::string id = *call.param("id");
+  const bool set = get_bool(call.body, "set").value_or(false);
+  const json* amount = find(call.body, "amount");
+  std::optional<int64_t> micros = amount ? parse_credit_amount(*amount, !set) : std::nullopt;
+  if (!micros) co_return field_error("amount", "a number of credits, at most 6 decimals");
+  Result<Adjustment> adj =
+      co_await adjust_credits(call.ctx, id, *micros, set,
+                              string_or(call.body, "reason", set ? "admin set" : "admin adjust"));
+  if (!adj.ok()) co_return adj.take_error();
+  Response r = json_reply(200, {{"userId", id},
+                                {"entryId", adj.value().entry_id},
+                                {"delta", credits_json(adj.value().delta)},
+                                {"balance", credits_json(adj.value().balance)}});
+  r.headers.emplace_back("x-credits-balance", format_credits(adj.value().balance));
+  co_return r;
+}
+
+Task<Result<Response>> do_admin_usage(Call& call) {
+  Status admin = require_admin(call.ctx);
+  if (!admin.ok()) co_return admin.take_error();
+  Result<UsageAccess> who = co_await usage_access(call, call.query_param("userId"));
+  if (!who.ok()) co_return who.take_error();
+  Result<UsageQuery> q = usage_query_from(call, who.value());
+  if (!q.ok()) co_return q.take_error();
+  Result<json> report = co_await usage_report(call.ctx, std::move(q.value()));
+  if (!report.ok()) co_return report.take_error();
+  co_return json_reply(200, std::move(report.value()));
+}
+
+}  // namespace
+
+bool add_admin_user_routes(HttpApp& app) {
+  const RouteDef routes[] = {
+      {Method::Get, "/api/admin/users", do_list_users},
+      {Method::Get, "/api/v1/admin/users", do_list_users},
+      {Method::Get, "/api/admin/users/:id", do_get_user},
+      {Method::Get, "/api/v1/admin/users/:id", do_get_user},
+      {Method::Patch, "/api/admin/users/:id", do_patch_user, BodyKind::kJson, &kPatchUserSchema},
+      {Method::Patch, "/api/v1/admin/users/:id", do_patch_user, BodyKind::kJson, &kPatchUserSchema},
+      {Method::Post, "/api/admin/users/:id/credits", do_user_credits, BodyKind::kJson,
+       &kCreditsSchema},
+      {Method::Post, "/api/v1/admin/users/:id/credits", do_user_credits, BodyKind::kJson,
+       &kCreditsSchema},
+      {Method::Get, "/api/admin/usage", do_admin_usage},
+      {Method::Get, "/api/v1/admin/usage", do_admin_usage},
+  };
+  for (const RouteDef& r : routes) {
+    if (!app.add(r)) return false;
+  }
+  return true;
+}
+
+}  // namespace ec

@@ -1,0 +1,87 @@
+#include "api/billing_access.hpp"
+
+#include "api/paging.hpp"
+#include "auth/admin.hpp"
+#include "auth/service.hpp"
+#include "bindings/d1.hpp"
+#include "core/ascii.hpp"
+#include "core/json.hpp"
+
+namespace ec {
+
+namespace {
+constexpr int64_t kDefaultUsageRangeMs = int64_t{30} * 86'400'000;
+}  // namespace
+
+Task<Result<UsageAccess>> usage_access(Call& call, const std::string* for_user) {
+  UsageAccess who;
+  if (call.header("x-admin-key") != nullptr || call.header("x-admin-token") != nullptr) {
+    Status admin = require_admin(call.ctx);
+    if (!admin.ok()) co_return admin.take_error();
+    who.admin = true;
+    if (for_user != nullptr) who.user_id = *for_user;
+    co_return who;
+  }
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  if (for_user != nullptr && *for_user != u.value().id) {
+    co_return api_error(403, "billing.forbidden",
+                        "Only the admin key can see or record another user's usage");
+  }
+  who.user_id = u.value().id;
+  co_return who;
+}
+
+Result<UsageQuery> usage_query_from(const Call& call, const UsageAccess& who) {
+  UsageQuery q;
+  q.user_id = who.user_id;
+  const int64_t now = static_cast<int64_t>(call.ctx.now_ms());
+  q.to_ms = now + 1;
+  if (const std::string* t = call.query_param("to")) {
+    std::optional<int64_t> v = parse_time_param(*t);
+    if (!v) return field_error("to", "a date (2026-11-01), an ISO time or epoch milliseconds");
+    // A bare date means the whole of that day.
+    q.to_ms = t->size() == 10 && t->find('-') != std::string::npos ? *v + 86'400'000 : *v;
+  }
+  q.from_ms = std::max<int64_t>(0, q.to_ms - kDefaultUsageRangeMs);
+  if (const std::string* f = call.query_param("from")) {
+    std::optional<int64_t> v = parse_time_param(*f);
+    if (!v) return field_error("from", "a date (2026-11-01), an ISO time or epoch milliseconds");
+    q.from_ms = *v;
+  }
+  if (q.from_ms >= q.to_ms) return field_error("from", "must be before `to`");
+  for (auto [name, slot] : {std::pair<std::string_view, std::string*>{"provider", &q.provider},
+                            {"model", &q.model},
+                            {"kind", &q.kind}}) {
+    if (const std::string* v = call.query_param(name)) {
+      if (v->empty() || v->size() > 256) return field_error(name, "1 to 256 characters");
+      *slot = *v;
+    }
+  }
+  Result<size_t> limit = limit_param(call, 50, 200);
+  if (!limit.ok()) return limit.take_error();
+  q.limit = limit.value();
+  if (const std::string* c = call.query_param("cursor")) q.cursor = *c;
+  return q;
+}
+
+Task<Result<std::string>> resolve_user_ref(Ctx& ctx, const json& body) {
+  Stmt s{""};
+  if (const std::string* id = get_string(body, "userId")) {
+    s = Stmt{"SELECT id FROM users WHERE id = ?1", json::array({*id})};
+  } else if (const std::string* name = get_string(body, "username")) {
+    s = Stmt{"SELECT id FROM users WHERE username = ?1", json::array({ascii_lower(*name)})};
+  } else if (const std::string* email = get_string(body, "email")) {
+    s = Stmt{"SELECT id FROM users WHERE lower(email) = ?1 ORDER BY created_at LIMIT 1",
+             json::array({ascii_lower(*email)})};
+  } else {
+    co_return field_error("userId", "name the user by userId, username or email");
+  }
+  Result<json> row = co_await d1_first(ctx, std::move(s));
+  if (!row.ok()) co_return row.take_error();
+  const std::string* id = row.value().is_null() ? nullptr : get_string(row.value(), "id");
+  if (id == nullptr) co_return api_error(404, "users.not_found", "User not found");
+  co_return *id;
+}
+
+}  // namespace ec

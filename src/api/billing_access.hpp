@@ -1,0 +1,28 @@
+// Who may see or record whose usage, shared by the billing and admin routes.
+#pragma once
+
+#include "billing/usage.hpp"
+#include "http/pipeline.hpp"
+
+#include <string>
+
+namespace ec {
+
+struct UsageAccess {
+  bool admin = false;
+  std::string user_id;  // whose usage; "" = everyone's (admin only)
+};
+
+// With the admin key: anyone's (for_user, or all when null). Otherwise the signed-in user's own,
+// and 403 billing.forbidden when for_user names someone else.
+Task<Result<UsageAccess>> usage_access(Call& call, const std::string* for_user);
+
+// ?from=&to= (dates, ISO times or epoch ms; default the last 30 days), ?provider=&model=&kind=,
+// ?limit= (1–200, default 50), ?cursor=.
+Result<UsageQuery> usage_query_from(const Call& call, const UsageAccess& who);
+
+// The user a body names by "userId", "username" or "email": 400 when it names none, 404 when no
+// such user exists.
+Task<Result<std::string>> resolve_user_ref(Ctx& ctx, const json& body);
+
+}  // namespace ec
