@@ -25,6 +25,8 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             // The core reads its env once per Wasm instance, so these are fixed for the suite.
             EDGECHAT_TEST_HOOKS: "1",
+            // The operator's key for /api/admin/* and credit adjustments (a test value).
+            ADMIN_KEY: "test-admin-key-0123456789",
             FAKE_UPSTREAM_URL: upstream.url,
             // The providers point at the fake: OpenAI at {url}/v1/chat/completions, the
             // OpenAI-compatible provider at {url}/compat/v1/chat/completions (a path the fake tells

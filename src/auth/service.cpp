@@ -258,6 +258,8 @@ Task<Status> logout(Ctx& ctx, std::optional<std::string> access_token,
   co_return ok_status();
 }
 
+Task<Result<User>> authenticate_uncached(Ctx& ctx);
+
 std::optional<std::string> bearer_token(const std::string* authorization) {
   if (authorization == nullptr) return std::nullopt;
   std::string_view v = *authorization;
@@ -272,6 +274,13 @@ std::optional<std::string> bearer_token(const std::string* authorization) {
 }
 
 Task<Result<User>> authenticate(Ctx& ctx) {
+  if (ctx.auth_memo) co_return *static_cast<const User*>(ctx.auth_memo.get());
+  Result<User> u = co_await authenticate_uncached(ctx);
+  if (u.ok()) ctx.auth_memo = std::make_shared<const User>(u.value());
+  co_return u;
+}
+
+Task<Result<User>> authenticate_uncached(Ctx& ctx) {
   AuthState& st = auth_state();
   std::optional<std::string> token = bearer_token(ctx.request().header("authorization"));
   if (!token) {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <map>
 #include <optional>
 #include <string>
@@ -84,6 +85,10 @@ class Ctx {
   std::string request_id;
   std::string route;    // the matched pattern, never the raw path
   std::string user_id;  // once authenticated
+  // The user authenticate() loaded for this request's credential, so a second check in the same
+  // request (a gateway policy, then the handler) costs no second D1 read. Opaque here: auth/ owns
+  // the type.
+  std::shared_ptr<const void> auth_memo;
 
   // Adds what every response carries (CORS, request id, cache policy). Set by the HTTP pipeline so
   // a streamed response, whose head leaves before the handler returns, gets the same headers.
