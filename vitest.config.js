@@ -49,6 +49,15 @@ export default defineConfig(async () => {
             // and ingests over 8 KiB run as queued jobs.
             MAX_UPLOAD_BYTES: "262144",
             INGEST_INLINE_BYTES: "8192",
+            // Rate limits: the real groups far above anything a test sends (anonymous requests here
+            // share one "unknown" address), and a low-limit group that only /__test/limited is in
+            // (tests/integration/rate-limit.test.js), so that file reaches its limits while the
+            // others never do. The path — pipeline, ratelimit.check, the RateLimiter Durable Object,
+            // the core's GCRA — is production's.
+            RATE_LIMITS: JSON.stringify({
+              default: { anonymous: 1000000, user: 1000000, periodSeconds: 60 },
+              test: { anonymous: 20, user: 40, periodSeconds: 3600 },
+            }),
             // Binary fixtures for the Worker tests (an object, so the core never sees it).
             TEST_FIXTURES: Object.fromEntries(["multipage.pdf", "encrypted.pdf", "scanned.pdf"]
               .map((f) => [f, readFileSync(`tests/fixtures/pdf/${f}`).toString("base64")])),

@@ -12,11 +12,16 @@
 //   8. chat streaming (bench/chat.mjs, bench/chat-core.mjs): time to first and last byte of a
 //      streamed answer from a fake OpenAI provider on loopback, directly and through edgechat on
 //      local workerd; and the Wasm core's cost per streamed chunk with no I/O
+//   9. the rate limiter's added latency per request (bench/ratelimit.mjs): the same route on
+//      local workerd with limits on and with RATE_LIMITS=off, same run
+// Sections 3-5, 7 and 8 serve edgechat with RATE_LIMITS=off: they measure other work (and the
+// reference Worker has no limiter); section 9 measures the limiter alone.
 // then saves bench/results/latest.json and prints a compact table. Nothing here is a pass/fail
 // test: targets are shown next to the figures, and a figure that could not be measured says why.
 //
 // Options: --quick (shorter runs, for trying the script out), --skip-load, --skip-native,
-//          --skip-rag, --skip-ingest, --skip-chat, --state-on-disk (Miniflare state under bench/.state even when /dev/shm exists),
+//          --skip-rag, --skip-ingest, --skip-chat, --skip-ratelimit, --only-ratelimit (section 9
+//          alone, nothing saved), --state-on-disk (Miniflare state under bench/.state even when /dev/shm exists),
 //          --wasm-build ok|failed|skipped, --native-build ok|failed|skipped,
 //          --rag-wasm-build ok|failed|skipped (set by scripts/bench).
 import { execFile, fork, spawnSync } from "node:child_process";
@@ -36,6 +41,7 @@ import { benchIngest, INGEST_BINDINGS } from "./ingest.mjs";
 import { FAKE_KEY } from "./lib/fake-provider.mjs";
 import { makeFixture } from "./lib/fixture.mjs";
 import { benchRag, RAG_NATIVE, RAG_WASM } from "./rag.mjs";
+import { benchRateLimit, RATE_LIMIT_BENCH_OFF, RATE_LIMIT_BENCH_ON } from "./ratelimit.mjs";
 import { benchInstantiate, benchMe, median, percentile } from "./wasm-core.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -61,7 +67,7 @@ const LOAD = {
 const MINIFLARE_VERSION = JSON.parse(readFileSync(path.join(ROOT, "node_modules", "miniflare", "package.json"), "utf8")).version;
 const TARGETS = {
   gzipKB: 300, wasmWarmUs: 20, ratio: 1.0, chunkerWasmMBs: 100, chunkerVsLangchain: 10, topkWasmMs: 5,
-  chatAddedFirstByteMs: 5, chatCoreChunkUs: 20,
+  chatAddedFirstByteMs: 5, chatCoreChunkUs: 20, rateLimitAddedMs: 1,
 };
 
 const results = {
@@ -348,7 +354,7 @@ async function measureLoad() {
     bundle(path.join(BENCH, "reference", "wrangler.toml"), path.join(STATE, "dist-reference")),
   ]);
   const [edge, ref] = await Promise.all([
-    serve("edgechat", path.join(ROOT, "wrangler.toml"), edgeScript),
+    serve("edgechat", path.join(ROOT, "wrangler.toml"), edgeScript, RATE_LIMIT_BENCH_OFF),
     serve("reference", path.join(BENCH, "reference", "wrangler.toml"), refScript),
   ]);
   try {
@@ -519,7 +525,8 @@ async function measureIngest() {
     return;
   }
   const script = await bundle(path.join(ROOT, "wrangler.toml"), path.join(STATE, "dist-edgechat-ingest"));
-  const edge = await serve("edgechat-ingest", path.join(ROOT, "wrangler.toml"), script, INGEST_BINDINGS);
+  const edge = await serve("edgechat-ingest", path.join(ROOT, "wrangler.toml"), script,
+    { ...INGEST_BINDINGS, ...RATE_LIMIT_BENCH_OFF });
   let r;
   try {
     await migrate(edge);
@@ -627,7 +634,7 @@ async function measureChat(module) {
     fake = await forkFakeProvider();
     const script = await bundle(path.join(ROOT, "wrangler.toml"), path.join(STATE, "dist-edgechat-chat"));
     edge = await serve("edgechat-chat", path.join(ROOT, "wrangler.toml"), script,
-      { OPENAI_API_BASE_URL: fake.url, OPENAI_API_KEY: FAKE_KEY });
+      { OPENAI_API_BASE_URL: fake.url, OPENAI_API_KEY: FAKE_KEY, ...RATE_LIMIT_BENCH_OFF });
     await migrate(edge);
     r = await benchChat({ url: edge.url, fakeUrl: fake.url, fakeKey: FAKE_KEY, quick: QUICK });
     r.fakeStats = await fake.stats();
@@ -667,6 +674,50 @@ async function measureChat(module) {
       ` last byte ${f(q.completionsLast, 2)}× / ${f(q.messagesLast, 2)}× (completions / messages)`);
   }
   for (const x of r.failures) console.log(`  failed: ${x.what}: ${x.status} ${x.body.slice(0, 200)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. rate limiter: added latency per request
+async function measureRateLimit() {
+  section("9. Rate limiter: added latency per request (same route, limits on vs RATE_LIMITS=off, local workerd)");
+  if (flag("--skip-ratelimit")) {
+    results.rateLimit = { error: "skipped (--skip-ratelimit)" };
+    console.log("  skipped (--skip-ratelimit)");
+    return;
+  }
+  let on = null, off = null;
+  let r;
+  try {
+    const script = await bundle(path.join(ROOT, "wrangler.toml"), path.join(STATE, "dist-edgechat-ratelimit"));
+    [on, off] = await Promise.all([
+      serve("edgechat-limits-on", path.join(ROOT, "wrangler.toml"), script, RATE_LIMIT_BENCH_ON),
+      serve("edgechat-limits-off", path.join(ROOT, "wrangler.toml"), script, RATE_LIMIT_BENCH_OFF),
+    ]);
+    await Promise.all([migrate(on), migrate(off)]);
+    r = await benchRateLimit({ on: on.url, off: off.url, quick: QUICK });
+  } catch (e) {
+    r = { error: String(e?.message ?? e) };
+  } finally {
+    await Promise.all([on?.stop(), off?.stop()]);
+    if (stateRoot && stateRoot !== STATE) rmSync(stateRoot, { recursive: true, force: true });
+  }
+  r.method = `one bundle (\`wrangler deploy --dry-run\`) served twice by Miniflare ${MINIFLARE_VERSION} (Node API, direct socket, ` +
+    `D1 and Durable Object state on ${stateRoot === STATE ? "disk (bench/.state)" : "tmpfs (/dev/shm)"}): limits on ` +
+    "(1,000,000 a minute: nothing refused, all the work done) and RATE_LIMITS=off; a fresh account on each; " +
+    "client: Node fetch in this process, sequential, 100 untimed then blocks alternating on, off, off, on";
+  results.rateLimit = r;
+  if (r.error) {
+    console.log(`  not measured: ${r.error}`);
+    return;
+  }
+  console.log(`  ${r.route}: ${r.on.n} requests with limits on, ${r.off.n} off, in ${r.rounds} rounds of blocks of ${r.block}` +
+    " (on, off, off, on); ms from send to the end of the body");
+  console.log(`    limits on   median ${f(r.on.medianMs, 3)}  p95 ${f(r.on.p95Ms, 3)}`);
+  console.log(`    limits off  median ${f(r.off.medianMs, 3)}  p95 ${f(r.off.p95Ms, 3)}`);
+  const met = r.addedMedianMs <= TARGETS.rateLimitAddedMs;
+  console.log(`    added by the limiter: median ${f(r.addedMedianMs, 3)} ms (paired ${f(r.addedPairedMedianMs, 3)}),` +
+    ` p95 ${f(r.addedP95Ms, 3)} ms   target ≤ ${TARGETS.rateLimitAddedMs} ms: ${met ? "met" : "MISSED"}`);
+  for (const x of r.failures) console.log(`    unexpected answer from "${x.server}": ${x.status}, limit headers ${x.limited}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -753,12 +804,24 @@ function table() {
       add(`${tag} ratio first / last byte C`, `${f(s.ratio.completionsFirst, 2)}× / ${f(s.ratio.completionsLast, 2)}×`);
     }
   }
+  const rl = results.rateLimit ?? {};
+  if (rl.error) {
+    add("rate limiter added latency", `n/a: ${rl.error}`);
+  } else if (rl.on) {
+    add("rate limiter added ms median / p95", `${f(rl.addedMedianMs, 3)} / ${f(rl.addedP95Ms, 3)} (paired ${f(rl.addedPairedMedianMs, 3)})`,
+      `≤ ${TARGETS.rateLimitAddedMs} ms`, rl.addedMedianMs <= TARGETS.rateLimitAddedMs ? "met" : "MISSED");
+  }
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => String(r[i]).length), 6));
   section(`Summary (${results.when}, ${results.machine.cpus} CPUs, Node ${results.machine.node}${QUICK ? ", --quick" : ""})`);
   for (const r of rows) console.log("  " + r.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd());
 }
 
 async function main() {
+  if (flag("--only-ratelimit")) {
+    await measureRateLimit();
+    console.log("\n  --only-ratelimit: no summary table; bench/results/latest.json left as it was");
+    return;
+  }
   const bytes = measureSize();
   const module = new WebAssembly.Module(bytes);
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
@@ -801,6 +864,12 @@ async function main() {
     await measureChat(module);
   } catch (e) {
     results.chat = { ...(results.chat ?? {}), error: String(e?.message ?? e) };
+    console.log(`  not measured: ${e?.message ?? e}`);
+  }
+  try {
+    await measureRateLimit();
+  } catch (e) {
+    results.rateLimit = { ...(results.rateLimit ?? {}), error: String(e?.message ?? e) };
     console.log(`  not measured: ${e?.message ?? e}`);
   }
   table();

@@ -160,3 +160,43 @@ export function getCore(module, env, extraEnv) {
   if (current === null || current.dead) current = new Core(module, env, extraEnv);
   return current;
 }
+
+// The core's pure exports, for shim code that needs one of its rules outside any request (the
+// RateLimiter Durable Object): a bare instance of the same module, one per isolate, initialised
+// but never given an env. A trap drops it, like the Core's.
+let bare = null;
+
+function bareExports(module) {
+  if (bare === null) {
+    let instance;
+    instance = new WebAssembly.Instance(module, {
+      wasi_snapshot_preview1: wasiImports(() => instance.exports.memory),
+      env: { emscripten_notify_memory_growth() {} },
+    });
+    instance.exports._initialize();
+    bare = instance.exports;
+  }
+  return bare;
+}
+
+/**
+ * One rate-limit decision by the core's GCRA (src/limits/gcra.hpp, export core_gcra), plain
+ * numbers in and out: the stored state {tatUs, tatFrac} ({0, 0} for a new caller), the clock, the
+ * allowance (`limit` per `periodMs`) and the request's cost.
+ * → {status: 1 admitted | 0 refused | -1 invalid arguments, tatUs, tatFrac (the state to store),
+ *    remaining, resetMs, retryAfterMs (-1: never)}
+ */
+export function gcra(module, { tatUs, tatFrac }, nowMs, periodMs, limit, cost) {
+  const x = bareExports(module);
+  let out;
+  try {
+    const ptr = x.core_gcra(tatUs, tatFrac, nowMs, periodMs, limit, cost);
+    out = new Float64Array(x.memory.buffer, ptr, 6);
+  } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) bare = null;
+    throw e;
+  }
+  return {
+    status: out[0], tatUs: out[1], tatFrac: out[2], remaining: out[3], resetMs: out[4], retryAfterMs: out[5],
+  };
+}

@@ -4,6 +4,7 @@
 // (src/core/effect.cpp); nothing here throws into the loop.
 
 import { runAiEffect } from "./effects-ai.js";
+import { runRateLimitEffect } from "./effects-ratelimit.js";
 import { runStreamLogEffect } from "./effects-streamlog.js";
 
 const encoder = new TextEncoder();
@@ -296,6 +297,11 @@ async function run(op, args, request, env, ctx) {
     case "streamlog.close":
     case "streamlog.delete":
       return runStreamLogEffect(op, args, env);
+
+    // Rate limits (binding RATE_LIMITER): one Durable Object per route group and caller, see
+    // effects-ratelimit.js and js-shim/rate-limiter.js.
+    case "ratelimit.check":
+      return runRateLimitEffect(op, args, env);
 
     // A structured log line from the core (one per provider call): printed as is, like the
     // request's own access-log line.

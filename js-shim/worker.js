@@ -10,6 +10,8 @@ import { ENVELOPE_RANDOM_BYTES, freshRandom, splitUrl } from "./request.js";
 // The Durable Object class behind resumable streams (binding STREAM_LOG); wrangler and the test
 // pool look for it among the main module's exports.
 export { StreamLog } from "./stream-log.js";
+// The Durable Object class behind rate limits (binding RATE_LIMITER).
+export { RateLimiter } from "./rate-limiter.js";
 
 function trapRequestId(request) {
   const id = request.headers.get("x-request-id");

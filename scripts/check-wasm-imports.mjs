@@ -10,7 +10,7 @@ const ALLOWED = new Set([
   "env.emscripten_notify_memory_growth", // Emscripten builds only
 ]);
 const REQUIRED_EXPORTS = ["memory", "_initialize", "core_input", "core_output", "core_init",
-  "core_start", "core_resume", "core_cancel", "core_sessions", "core_request_headers"];
+  "core_start", "core_resume", "core_cancel", "core_sessions", "core_request_headers", "core_gcra"];
 
 const file = process.argv[2] ?? "js-shim/core.wasm";
 const mod = new WebAssembly.Module(readFileSync(file));

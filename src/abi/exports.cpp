@@ -7,8 +7,10 @@
 // nothing at the boundary.
 #include "api/app.hpp"
 #include "core/runtime.hpp"
+#include "limits/gcra.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -65,4 +67,28 @@ EC_EXPORT(core_cancel) void core_cancel(uint32_t session) { runtime().cancel(ses
 
 EC_EXPORT(core_sessions) uint32_t core_sessions() {
   return static_cast<uint32_t>(runtime().session_count());
+}
+
+// The rate limiter's decision (limits/gcra.hpp) for the RateLimiter Durable Object
+// (js-shim/rate-limiter.js), which stores the state and serialises the calls: pure, no session, no
+// allocation, numbers in and out so the object passes no bytes. Returns the address of six
+// doubles: status (1 admitted, 0 refused, -1 invalid arguments), the state to store (tat_us,
+// tat_frac), remaining, reset_ms and retry_after_ms (-1: never).
+EC_EXPORT(core_gcra)
+const double* core_gcra(double tat_us, double tat_frac, double now_ms, double period_ms,
+                        double limit, double cost) {
+  static double out[6];
+  std::optional<ec::GcraDecision> d =
+      ec::gcra_decide_numbers(tat_us, tat_frac, now_ms, period_ms, limit, cost);
+  if (!d) {
+    out[0] = -1;
+    return out;
+  }
+  out[0] = d->allowed ? 1 : 0;
+  out[1] = static_cast<double>(d->state.tat_us);
+  out[2] = static_cast<double>(d->state.tat_frac);
+  out[3] = static_cast<double>(d->remaining);
+  out[4] = static_cast<double>(d->reset_us) / 1000.0;
+  out[5] = d->retry_after_us < 0 ? -1.0 : static_cast<double>(d->retry_after_us) / 1000.0;
+  return out;
 }

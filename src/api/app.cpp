@@ -6,6 +6,7 @@
 #include "auth/service.hpp"
 #include "core/runtime.hpp"
 #include "files/file_service.hpp"
+#include "limits/rate_limit.hpp"
 #include "rag/local_index.hpp"
 
 #include <memory>
@@ -37,6 +38,7 @@ bool app_init(const Env& env) {
   if (ok && hooks != env.end() && hooks->second == "1") ok = add_test_hooks(*app);
   if (!ok) return false;
   auth_init(env);
+  rate_limits_init(env);
   // Per-instance caches hold data read from this environment's storage.
   clear_local_index_cache();
   reset_presign_secret_cache();

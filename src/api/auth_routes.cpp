@@ -62,13 +62,18 @@ Task<Result<Response>> do_jwks(Call& call) {
 
 bool add_auth_routes(HttpApp& app) {
   const RouteDef routes[] = {
-      {Method::Post, "/api/v1/auth/register", do_register, BodyKind::kJson, &kRegisterSchema},
-      {Method::Post, "/api/v1/auth/login", do_login, BodyKind::kJson, &kLoginSchema},
-      {Method::Post, "/api/v1/auth/guest", do_guest, BodyKind::kOptionalJson, nullptr},
-      {Method::Post, "/api/v1/auth/refresh", do_refresh, BodyKind::kJson, &kRefreshSchema},
+      in_rate_group(kRateAuth, {Method::Post, "/api/v1/auth/register", do_register, BodyKind::kJson,
+                                &kRegisterSchema}),
+      in_rate_group(kRateAuth,
+                    {Method::Post, "/api/v1/auth/login", do_login, BodyKind::kJson, &kLoginSchema}),
+      in_rate_group(kRateAuth, {Method::Post, "/api/v1/auth/guest", do_guest,
+                                BodyKind::kOptionalJson, nullptr}),
+      in_rate_group(kRateAuth, {Method::Post, "/api/v1/auth/refresh", do_refresh, BodyKind::kJson,
+                                &kRefreshSchema}),
       {Method::Post, "/api/v1/auth/logout", do_logout, BodyKind::kOptionalJson, &kLogoutSchema},
       {Method::Get, "/api/v1/auth/me", do_me},
-      {Method::Get, "/.well-known/jwks.json", do_jwks},
+      // Every verifier fetches it (and caches it for 5 minutes): a refusal would fail their logins.
+      in_rate_group(kRateExempt, {Method::Get, "/.well-known/jwks.json", do_jwks}),
   };
   for (const RouteDef& r : routes) {
     if (!app.add(r)) return false;

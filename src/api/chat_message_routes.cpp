@@ -84,8 +84,10 @@ Task<Result<Response>> do_edit(Call& call) {
 }  // namespace
 
 bool add_chat_message_routes(HttpApp& app) {
-  return app.add({Method::Post, "/api/v1/chats/:id/messages", do_ask, BodyKind::kJson}) &&
-         app.add({Method::Patch, "/api/v1/messages/:id", do_edit, BodyKind::kJson});
+  return app.add(in_rate_group(
+             kRateAi, {Method::Post, "/api/v1/chats/:id/messages", do_ask, BodyKind::kJson})) &&
+         app.add(in_rate_group(kRateAi,
+                               {Method::Patch, "/api/v1/messages/:id", do_edit, BodyKind::kJson}));
 }
 
 }  // namespace ec

@@ -148,7 +148,7 @@ bool add_document_routes(HttpApp& app) {
       {Method::Get, "/api/v1/documents/:id", do_get},
       {Method::Delete, "/api/v1/documents/:id", do_delete},
       {Method::Get, "/api/v1/documents/:id/graph", do_graph},
-      {Method::Post, "/api/v1/search", do_search, BodyKind::kJson},
+      in_rate_group(kRateAi, {Method::Post, "/api/v1/search", do_search, BodyKind::kJson}),
       {Method::Get, "/api/v1/graph/entities", do_entities},
   };
   for (const RouteDef& r : routes) {

@@ -108,7 +108,7 @@ bool add_file_routes(HttpApp& app) {
       {Method::Get, "/api/v1/files/:id", do_get},
       {Method::Get, "/api/v1/files/:id/download", do_download},
       {Method::Delete, "/api/v1/files/:id", do_delete},
-      {Method::Post, "/api/v1/files/:id/analyze", do_analyze},
+      in_rate_group(kRateAi, {Method::Post, "/api/v1/files/:id/analyze", do_analyze}),
   };
   for (const RouteDef& r : routes) {
     if (!app.add(r)) return false;

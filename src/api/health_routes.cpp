@@ -30,7 +30,9 @@ Task<Result<Response>> ready(Call& call) {
 }  // namespace
 
 bool add_health_routes(HttpApp& app) {
-  return app.add({Method::Get, "/health", health}) && app.add({Method::Get, "/ready", ready});
+  // Probes: a monitor polling them must never be refused.
+  return app.add(in_rate_group(kRateExempt, {Method::Get, "/health", health})) &&
+         app.add(in_rate_group(kRateExempt, {Method::Get, "/ready", ready}));
 }
 
 }  // namespace ec

@@ -166,7 +166,8 @@ Task<Result<Response>> do_models(Call& call) {
 }  // namespace
 
 bool add_openai_routes(HttpApp& app) {
-  return app.add({Method::Post, "/v1/chat/completions", do_completions, BodyKind::kJson}) &&
+  return app.add(in_rate_group(
+             kRateAi, {Method::Post, "/v1/chat/completions", do_completions, BodyKind::kJson})) &&
          app.add({Method::Get, "/v1/models", do_models});
 }
 

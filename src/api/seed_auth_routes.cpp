@@ -67,13 +67,14 @@ Task<Result<Response>> seed003_guest(Call& call) {
 
 bool add_seed_auth_routes(HttpApp& app) {
   const RouteDef routes[] = {
-      {Method::Post, "/api/auth/register", seed000_register, BodyKind::kJson, &kRegisterSchema,
-       ErrorStyle::kSeed000},
-      {Method::Post, "/api/auth/login", seed000_login, BodyKind::kJson, &kLoginSchema,
-       ErrorStyle::kSeed000},
+      in_rate_group(kRateAuth, {Method::Post, "/api/auth/register", seed000_register,
+                                BodyKind::kJson, &kRegisterSchema, ErrorStyle::kSeed000}),
+      in_rate_group(kRateAuth, {Method::Post, "/api/auth/login", seed000_login, BodyKind::kJson,
+                                &kLoginSchema, ErrorStyle::kSeed000}),
       {Method::Get, "/api/auth/session", seed001_session},
       {Method::Post, "/api/auth/logout", seed001_logout, BodyKind::kOptionalJson, &kLogoutSchema},
-      {Method::Post, "/auth/guest", seed003_guest, BodyKind::kOptionalJson, nullptr},
+      in_rate_group(kRateAuth,
+                    {Method::Post, "/auth/guest", seed003_guest, BodyKind::kOptionalJson, nullptr}),
   };
   for (const RouteDef& r : routes) {
     if (!app.add(r)) return false;

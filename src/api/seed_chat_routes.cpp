@@ -265,12 +265,15 @@ Task<Result<Response>> do_ai_test(Call& call) {
 }  // namespace
 
 bool add_seed_chat_routes(HttpApp& app) {
-  return app.add({Method::Post, "/api/chat", do_chat, BodyKind::kJson, nullptr, kSeed}) &&
+  return app.add(in_rate_group(
+             kRateAi, {Method::Post, "/api/chat", do_chat, BodyKind::kJson, nullptr, kSeed})) &&
          app.add(
              {Method::Get, "/api/chat/history/:id", do_history, BodyKind::kNone, nullptr, kSeed}) &&
-         app.add({Method::Post, "/api/si/ask", do_si_ask, BodyKind::kJson}) &&
+         app.add(
+             in_rate_group(kRateAi, {Method::Post, "/api/si/ask", do_si_ask, BodyKind::kJson})) &&
          app.add({Method::Get, "/api/ai/binding", do_binding}) &&
-         app.add({Method::Post, "/api/ai/test", do_ai_test, BodyKind::kOptionalJson});
+         app.add(in_rate_group(
+             kRateAi, {Method::Post, "/api/ai/test", do_ai_test, BodyKind::kOptionalJson}));
 }
 
 }  // namespace ec

@@ -109,10 +109,16 @@ Task<Result<Response>> relay(Call& call) {
   co_return sse_head();
 }
 
+// An ordinary route in a rate-limit group of its own ("test"), which the integration tests give a
+// low limit in RATE_LIMITS without throttling the real groups: the path through the pipeline, the
+// ratelimit.check effect, the Durable Object and the core's GCRA is production's.
+Task<Result<Response>> limited(Call&) { co_return json_reply(200, {{"ok", true}}); }
+
 }  // namespace
 
 bool add_test_hooks(HttpApp& app) {
-  return app.add({Method::Post, "/__test/trap", trap}) &&
+  return app.add(in_rate_group("test", {Method::Get, "/__test/limited", limited})) &&
+         app.add({Method::Post, "/__test/trap", trap}) &&
          app.add({Method::Get, "/__test/stream", stream}) &&
          app.add({Method::Post, "/__test/relay", relay, BodyKind::kJson});
 }

@@ -45,6 +45,13 @@ enum class BodyKind {
   kOptionalJson,  // a JSON body may be sent; an empty body reads as {}
 };
 
+// Rate-limit groups (limits/rate_limit.hpp): the routes of a group share one allowance per caller,
+// sized by RATE_LIMITS. A name not listed here is a group of its own with default's limits.
+inline constexpr std::string_view kRateDefault = "default";
+inline constexpr std::string_view kRateAuth = "auth";  // routes that hand out credentials
+inline constexpr std::string_view kRateAi = "ai";      // routes that run a model or a search
+inline constexpr std::string_view kRateExempt = "";    // never limited (health, JWKS, internal)
+
 struct RouteDef {
   Method method;
   std::string_view pattern;
@@ -53,7 +60,14 @@ struct RouteDef {
   const Schema* schema = nullptr;
   ErrorStyle style = ErrorStyle::kCanonical;
   size_t body_limit = 0;  // JSON body limit for this route; 0 = BODY_LIMIT_BYTES
+  std::string_view rate_group = kRateDefault;
 };
+
+// `def` in another rate-limit group than the default: in_rate_group(kRateAi, {Method::Post, …}).
+inline RouteDef in_rate_group(std::string_view group, RouteDef def) {
+  def.rate_group = group;
+  return def;
+}
 
 // Request headers the core reads, and so the only ones the shim puts in the envelope (lower-case).
 // A header not listed here is invisible to the core: add it when a route starts reading it.

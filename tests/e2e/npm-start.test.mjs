@@ -30,7 +30,20 @@ async function waitForHealth(deadlineMs) {
   throw new Error(`npm start did not become healthy:\n${output}`);
 }
 
-const post = (path, body, token) => fetch(`${BASE}${path}`, {
+// The run uses the default rate limits (10 a minute anonymous, 30 signed in, per route group), as a
+// user's `npm start` does. A well-behaved client waits Retry-After and tries again; so does this one
+// (the limit itself is checked by the last test, which calls plain fetch).
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function politeFetch(url, init) {
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(url, init);
+    if (res.status !== 429 || attempt === 5) return res;
+    await res.arrayBuffer();
+    await sleep(Number(res.headers.get("retry-after") ?? 1) * 1000);
+  }
+}
+
+const post = (path, body, token) => politeFetch(`${BASE}${path}`, {
   method: "POST",
   headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
   body: JSON.stringify(body),
@@ -53,8 +66,8 @@ after(() => {
 });
 
 test("health and readiness (migrations applied by npm start)", async () => {
-  assert.equal((await fetch(`${BASE}/health`)).status, 200);
-  const ready = await fetch(`${BASE}/ready`);
+  assert.equal((await politeFetch(`${BASE}/health`)).status, 200);
+  const ready = await politeFetch(`${BASE}/ready`);
   assert.equal(ready.status, 200);
   assert.equal((await ready.json()).checks.d1, "ok");
 });
@@ -64,13 +77,13 @@ test("register → JWKS-verified token → me → refresh → logout", async () 
   const reg = await post("/api/v1/auth/register", { username, password: "correct horse battery" });
   assert.equal(reg.status, 201);
   const session = await reg.json();
-  const jwks = await (await fetch(`${BASE}/.well-known/jwks.json`)).json();
+  const jwks = await (await politeFetch(`${BASE}/.well-known/jwks.json`)).json();
   const { payload } = await jwtVerify(session.accessToken, createLocalJWKSet(jwks), {
     issuer: "edgechat", audience: "edgechat-api", algorithms: ["RS256"],
   });
   assert.equal(payload.sub, session.user.id);
 
-  const me = await fetch(`${BASE}/api/v1/auth/me`, { headers: { authorization: `Bearer ${session.accessToken}` } });
+  const me = await politeFetch(`${BASE}/api/v1/auth/me`, { headers: { authorization: `Bearer ${session.accessToken}` } });
   assert.equal(me.status, 200);
   assert.equal((await me.json()).user.username, username);
 
@@ -80,13 +93,13 @@ test("register → JWKS-verified token → me → refresh → logout", async () 
   assert.notEqual(next.refreshToken, session.refreshToken);
 
   assert.equal((await post("/api/v1/auth/logout", {}, next.accessToken)).status, 204);
-  const after = await fetch(`${BASE}/api/v1/auth/me`, { headers: { authorization: `Bearer ${next.accessToken}` } });
+  const after = await politeFetch(`${BASE}/api/v1/auth/me`, { headers: { authorization: `Bearer ${next.accessToken}` } });
   assert.equal(after.status, 401);
   assert.equal((await after.json()).error.code, "auth.session_revoked");
 });
 
 test("bad input gets a clear 4xx JSON error", async () => {
-  const r = await fetch(`${BASE}/api/v1/auth/login`, { method: "POST", body: "not json", headers: { "content-type": "application/json" } });
+  const r = await politeFetch(`${BASE}/api/v1/auth/login`, { method: "POST", body: "not json", headers: { "content-type": "application/json" } });
   assert.equal(r.status, 400);
   const body = await r.json();
   assert.equal(body.error.code, "http.invalid_json");
@@ -98,7 +111,7 @@ test("upload a PDF → ingest → search finds it → download → delete (local
   const { accessToken: token } = await reg.json();
   const auth = { authorization: `Bearer ${token}` };
   const pdf = readFileSync(new URL("../fixtures/pdf/multipage.pdf", import.meta.url));
-  const up = await fetch(`${BASE}/api/v1/files?filename=notes.pdf`, {
+  const up = await politeFetch(`${BASE}/api/v1/files?filename=notes.pdf`, {
     method: "POST", headers: { ...auth, "content-type": "application/pdf" }, body: pdf,
   });
   assert.equal(up.status, 201);
@@ -114,24 +127,24 @@ test("upload a PDF → ingest → search finds it → download → delete (local
   const queued = await post("/api/v1/documents", { docId: "big", content: big.join("\n\n") }, token);
   assert.equal(queued.status, 202);
   for (let i = 0; ; i++) {
-    const d = (await (await fetch(`${BASE}/api/v1/documents/big`, { headers: auth })).json()).document;
+    const d = (await (await politeFetch(`${BASE}/api/v1/documents/big`, { headers: auth })).json()).document;
     if (d.state === "ready" && !d.job) break;
-    assert.ok(i < 300, `queued ingest did not finish: ${JSON.stringify(d)}`);
-    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(i < 120, `queued ingest did not finish: ${JSON.stringify(d)}`);
+    await sleep(500);
   }
 
   const search = async (query) => (await (await post("/api/v1/search", { query, topK: 3 }, token)).json()).results;
   assert.equal((await search("how does retrieval rank chunks"))[0].documentId, "manual");
   assert.match((await search("lighthouse keeper ledger"))[0].text, /green ledger/);
 
-  const dl = await fetch(`${BASE}/api/v1/files/${file.id}/download`, { headers: { ...auth, range: "bytes=0-4" } });
+  const dl = await politeFetch(`${BASE}/api/v1/files/${file.id}/download`, { headers: { ...auth, range: "bytes=0-4" } });
   assert.equal(dl.status, 206);
   assert.equal(await dl.text(), "%PDF-");
 
-  const del = await fetch(`${BASE}/api/v1/documents/manual`, { method: "DELETE", headers: auth });
+  const del = await politeFetch(`${BASE}/api/v1/documents/manual`, { method: "DELETE", headers: auth });
   assert.equal(del.status, 204);
   assert.ok((await search("how does retrieval rank chunks")).every((r) => r.documentId !== "manual"));
-  assert.equal((await fetch(`${BASE}/api/v1/files/${file.id}`, { headers: auth })).status, 404);
+  assert.equal((await politeFetch(`${BASE}/api/v1/files/${file.id}`, { headers: auth })).status, 404);
 });
 
 // An SSE body → [{event, id, data (parsed JSON)}], in order, until the server ends the stream.
@@ -149,11 +162,11 @@ test("chat: ask about an uploaded Markdown document → SSE answer citing it →
   const reg = await post("/api/v1/auth/register", { username: `e2e_chat_${Date.now()}`, password: "correct horse battery" });
   const { accessToken: token } = await reg.json();
   const auth = { authorization: `Bearer ${token}` };
-  const get = (path, headers = {}) => fetch(`${BASE}${path}`, { headers: { ...auth, ...headers } });
+  const get = (path, headers = {}) => politeFetch(`${BASE}${path}`, { headers: { ...auth, ...headers } });
 
   const markdown = "# Observatory\n\nThe observatory telescope has a 40 cm mirror and tracks comets every winter.\n\n" +
     "# Café\n\nThe café serves hot chocolate with cardamom.\n";
-  const up = await fetch(`${BASE}/api/v1/files?filename=observatory.md`, {
+  const up = await politeFetch(`${BASE}/api/v1/files?filename=observatory.md`, {
     method: "POST", headers: { ...auth, "content-type": "text/markdown" }, body: markdown,
   });
   assert.equal(up.status, 201);
@@ -259,4 +272,27 @@ test("chat: ask about an uploaded Markdown document → SSE answer citing it →
   assert.equal(foreign.status, 404);
   assert.equal((await foreign.json()).error.code, "chat.not_found");
   assert.equal((await (await get(`/api/v1/chats/${chatId}/messages`)).json()).messages.length, 2);
+});
+
+test("rate limits: past the default allowance, 429 with Retry-After and the X-RateLimit headers", async () => {
+  // A client address of its own (wrangler dev, like Cloudflare's edge, passes CF-Connecting-IP on),
+  // anonymous in the default group: 10 a minute.
+  const headers = { "cf-connecting-ip": "198.51.100.77" };
+  const answers = [];
+  for (let i = 0; i < 11; i++) {
+    const r = await fetch(`${BASE}/api/v1/auth/me`, { headers });
+    answers.push({ status: r.status, remaining: r.headers.get("x-ratelimit-remaining"), r });
+    await r.arrayBuffer();
+  }
+  assert.deepEqual(answers.map((a) => a.status), [...Array(10).fill(401), 429]);
+  assert.deepEqual(answers.slice(0, 10).map((a) => a.remaining), ["9", "8", "7", "6", "5", "4", "3", "2", "1", "0"]);
+  const refused = answers[10].r;
+  assert.equal(refused.headers.get("retry-after"), "6"); // 60 s / 10
+  assert.equal(refused.headers.get("x-ratelimit-limit"), "10");
+  assert.equal(refused.headers.get("x-ratelimit-remaining"), "0");
+  assert.equal(refused.headers.get("x-ratelimit-reset"), "60");
+  // Another address is not affected.
+  const other = await fetch(`${BASE}/api/v1/auth/me`, { headers: { "cf-connecting-ip": "198.51.100.78" } });
+  assert.equal(other.status, 401);
+  assert.equal(other.headers.get("x-ratelimit-remaining"), "9");
 });

@@ -20,7 +20,10 @@ void init_once() {
   static bool done = false;
   if (done) return;
   done = true;
-  std::string env = R"({"ALLOWED_ORIGINS":"https://app.example","BODY_LIMIT_BYTES":"4096"})";
+  // RATE_LIMITER declared: every request also takes the rate limiter's path, whose effect fails
+  // here like the others (it must fail open).
+  std::string env = R"({"ALLOWED_ORIGINS":"https://app.example","BODY_LIMIT_BYTES":"4096",)"
+                    R"("EDGECHAT_BINDINGS":"RATE_LIMITER"})";
   std::memcpy(core_input(static_cast<uint32_t>(env.size())), env.data(), env.size());
   if (core_init(static_cast<uint32_t>(env.size())) != 0) std::abort();
 }

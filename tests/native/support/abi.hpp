@@ -12,4 +12,6 @@ uint32_t core_resume(uint32_t session, uint32_t len);
 void core_cancel(uint32_t session);
 uint32_t core_sessions();
 uint32_t core_request_headers();
+const double* core_gcra(double tat_us, double tat_frac, double now_ms, double period_ms,
+                        double limit, double cost);
 }

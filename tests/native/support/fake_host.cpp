@@ -57,9 +57,12 @@ const std::string* HttpResult::header(std::string_view lower_name) const {
 }
 
 std::map<std::string, std::string> FakeHost::default_env() {
+  // Rate limits off: tests of other routes assert their effects without the limiter's; the
+  // limiter's own tests (test_rate_limit_routes.cpp) turn it on.
   return {{"ALLOWED_ORIGINS", "https://app.example"},
           {"JWT_ISSUER", "edgechat"},
-          {"JWT_AUDIENCE", "edgechat-api"}};
+          {"JWT_AUDIENCE", "edgechat-api"},
+          {"RATE_LIMITS", "off"}};
 }
 
 FakeHost::FakeHost(std::map<std::string, std::string> env, bool apply_migrations) {
@@ -198,6 +201,23 @@ ForcedResult FakeHost::perform(const std::string& op, const std::string& payload
     return ForcedResult{true, body, ""};
   }
   if (op.rfind("d1.", 0) == 0) return d1(op, args);
+  if (op == "ratelimit.check") {
+    // What js-shim/rate-limiter.js does: one state per key, decided by core_gcra at the host's
+    // clock, stored when the decision changed it.
+    auto& st = rate_limiters_[args.at("key").get<std::string>()];
+    const double limit = args.at("limit").get<double>();
+    const double cost = args.value("cost", 1.0);
+    const double* d =
+        core_gcra(st.first, st.second, now_ms, args.at("periodMs").get<double>(), limit, cost);
+    if (d[0] < 0) return fail("invalid", "bad ratelimit.check arguments");
+    json out = {{"allowed", d[0] == 1},
+                {"limit", limit},
+                {"remaining", d[3]},
+                {"resetMs", d[4]},
+                {"retryAfterMs", d[5]}};
+    st = {d[1], d[2]};
+    return ForcedResult{true, out.dump(), ""};
+  }
   if (op == "kv.get") {
     auto it = kv_.find(args.at("key").get<std::string>());
     return ForcedResult{true, it == kv_.end() ? "null" : json(it->second).dump(), ""};

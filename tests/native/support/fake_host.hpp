@@ -79,6 +79,7 @@ class FakeHost {
 
   sqlite3* db_ = nullptr;
   std::map<std::string, std::string> kv_;
+  std::map<std::string, std::pair<double, double>> rate_limiters_;  // GCRA state per object name
   uint64_t rng_state_ = 0x9e3779b97f4a7c15ULL;
 };
 
