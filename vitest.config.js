@@ -25,8 +25,6 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             // The core reads its env once per Wasm instance, so these are fixed for the suite.
             EDGECHAT_TEST_HOOKS: "1",
-            // The operator's key for /api/admin/* and credit adjustments (a test value).
-            ADMIN_KEY: "test-admin-key-0123456789",
             FAKE_UPSTREAM_URL: upstream.url,
             // The providers point at the fake: OpenAI at {url}/v1/chat/completions, the
             // OpenAI-compatible provider at {url}/compat/v1/chat/completions (a path the fake tells
@@ -58,6 +56,13 @@ export default defineConfig(async () => {
               default: { anonymous: 1000000, user: 1000000, periodSeconds: 60 },
               test: { anonymous: 20, user: 40, periodSeconds: 3600 },
             }),
+            // Admin routes (/api/admin/*, POST /api/jobs/run, system jobs) answer to this key.
+            ADMIN_KEY: "test-admin-key-0123456789abcdef",
+            // Jobs retry at once (the backoff's doubling is a native test), and cleanup may remove
+            // an unreferenced R2 object at once (no grace period for uploads in flight: only the
+            // admin tests run cleanup, and they upload nothing while it runs).
+            JOB_RETRY_BASE_SECONDS: "0",
+            CLEANUP_ORPHAN_GRACE_SECONDS: "0",
             // Binary fixtures for the Worker tests (an object, so the core never sees it).
             TEST_FIXTURES: Object.fromEntries(["multipage.pdf", "encrypted.pdf", "scanned.pdf"]
               .map((f) => [f, readFileSync(`tests/fixtures/pdf/${f}`).toString("base64")])),

@@ -216,13 +216,17 @@ async function run(op, args, request, env, ctx) {
       });
     }
 
-    // Background work: the core hands over a job description; the queue consumer (worker.js) gives
-    // it back to the core later. Without a queue binding the job runs after the response instead.
+    // Background work: the core hands over a message ({jobId}); the queue consumer (worker.js) gives
+    // it back to the core later, after delaySeconds when the core asks for a delay (a retry's
+    // backoff). Without a queue binding an immediate job runs after the response instead, and a
+    // delayed one is left to the cron sweeper (the job is recorded in D1 either way).
     case "job.enqueue": {
+      const delaySeconds = Number(args.delaySeconds) || 0;
       if (env.JOBS) {
-        await env.JOBS.send(args.body, { contentType: "json" });
+        await env.JOBS.send(args.body, delaySeconds > 0 ? { contentType: "json", delaySeconds } : { contentType: "json" });
         return json({ via: "queue" });
       }
+      if (delaySeconds > 0) return json({ via: "deferred" });
       if (!ctx?.waitUntil || !ctx.runJob) throw new EffectError("unavailable", "no JOBS queue and no waitUntil");
       ctx.waitUntil(ctx.runJob(args.body).then((r) => r.body?.cancel()));
       return json({ via: "waitUntil" });

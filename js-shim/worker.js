@@ -65,10 +65,11 @@ export async function toResponse(out, method, env) {
   return new Response(noBody ? null : out.body, { status: out.status, headers: out.headers });
 }
 
-// Runs a job (a queue message, or a waitUntil fallback) through the core as an internal request.
-export async function runInternal(env, ctx, body) {
+// Runs a job (a queue message, or a waitUntil fallback) or a cron tick through the core as an
+// internal request.
+export async function runInternal(env, ctx, body, path = "/internal/jobs/run") {
   const core = getCore(wasmModule, env);
-  const request = new Request("https://edgechat.internal/internal/jobs/run", {
+  const request = new Request(`https://edgechat.internal${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", [INTERNAL_HEADER]: core.internalToken },
     body: JSON.stringify(body),
@@ -175,15 +176,28 @@ export default {
     return handle(request, env, getCore(wasmModule, env), ctx);
   },
 
-  // Background jobs (binding JOBS): each message is one job the core enqueued (job.enqueue). A 5xx
-  // answer (storage unavailable, a trap) retries the message; anything else is final, because the
-  // core has already recorded the outcome on the job's row.
+  // Background jobs (binding JOBS): each message names one job ({jobId}) the core recorded in D1.
+  // The core claims, runs and retries it (with its own backoff); a 5xx answer (storage
+  // unavailable, a trap) only means the core could not even record the outcome, so the message is
+  // redelivered. Anything else is final: the job's row has the outcome.
   async queue(batch, env, ctx) {
     for (const msg of batch.messages) {
       const res = await runInternal(env, ctx, { ...msg.body, attempt: msg.attempts, via: "queue" });
       await res.body?.cancel();
       if (res.status >= 500) msg.retry();
       else msg.ack();
+    }
+  },
+
+  // The cron trigger (wrangler.toml [triggers]): the core delivers jobs whose messages were lost and
+  // runs a cleanup job. A failure is logged; the next tick tries again.
+  async scheduled(controller, env, ctx) {
+    const res = await runInternal(env, ctx,
+      { cron: controller.cron, scheduledTime: controller.scheduledTime }, "/internal/cron");
+    const text = await res.text();
+    if (res.status >= 500) {
+      console.error(JSON.stringify({ level: "error", msg: "cron tick failed", status: res.status, body: text.slice(0, 500) }));
+      throw new Error(`cron tick failed with ${res.status}`);  // the invocation shows as failed
     }
   },
 };

@@ -33,7 +33,7 @@ bool app_init(const Env& env) {
             add_chat_routes(*app) && add_seed_file_routes(*app) && add_chat_message_routes(*app) &&
             add_stream_routes(*app) && add_openai_routes(*app) && add_seed_chat_routes(*app) &&
             add_memory_routes(*app) && add_training_routes(*app) && add_job_routes(*app) &&
-            add_billing_routes(*app) && add_admin_user_routes(*app);
+            add_billing_routes(*app) && add_admin_user_routes(*app) && add_admin_routes(*app);
   auto hooks = env.find("EDGECHAT_TEST_HOOKS");
   if (ok && hooks != env.end() && hooks->second == "1") ok = add_test_hooks(*app);
   if (!ok) return false;

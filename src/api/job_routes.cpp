@@ -1,33 +1,332 @@
-// The internal route the shim calls to run background jobs (queue messages, or waitUntil when no
-// queue is bound). Refused with 404 — as if it did not exist — without the shim's per-instance
-// token, so no client can trigger or forge a job.
+// Jobs (seed 003 and canonical): the same handlers under /api/jobs and /api/v1/jobs.
+//   GET   /jobs          the caller's jobs (the admin key: everyone's), newest first;
+//                        ?state= ?type= ?limit= ?cursor= (?userId= with the admin key)
+//   POST  /jobs          {type, payload?, maxAttempts?, delaySeconds?} → 202 {job[, document]}
+//   GET   /jobs/:id      → {job}
+//   PATCH /jobs/:id      {"action": "cancel" | "retry"} or {"state": "cancelled"} → {job}
+//                        (202 while a running job has yet to reach its next checkpoint)
+//   POST  /jobs/run      admin key: {jobId?, limit?} runs that job now, or the due ones → {ran}
+// and the shim's own internal routes, refused with 404 — as if they did not exist — without its
+// per-instance token, so no client can trigger or forge them:
+//   POST  /internal/jobs/run  {jobId}: a queue message (or its waitUntil stand-in)
+//   POST  /internal/cron      the cron trigger: deliver stale jobs, run a cleanup job
+// Another user's job is a 404, like a missing one.
+#include "api/paging.hpp"
 #include "api/routes.hpp"
+#include "auth/admin.hpp"
+#include "auth/service.hpp"
+#include "bindings/d1.hpp"
 #include "bindings/jobs.hpp"
-#include "rag/ingest.hpp"
+#include "jobs/cleanup.hpp"
+#include "jobs/job_runner.hpp"
+#include "jobs/job_types.hpp"
+#include "rag/document_jobs.hpp"
 
 namespace ec {
 
 namespace {
 
-Task<Result<Response>> run_job(Call& call) {
+constexpr size_t kMaxRunLimit = 25;
+constexpr size_t kStaleDeliveriesPerTick = 100;
+// Ingest payloads may carry a whole document's text, as POST /api/v1/documents does.
+constexpr size_t kCreateBodyLimit = size_t{10} << 20;
+
+// Who is asking: the admin key (every job, system jobs, admin-only types) or a signed-in user
+// (their own jobs). A request that sends an admin key is judged by it alone: a wrong key is a
+// 403 even if it also carries a valid user token.
+struct Caller {
+  bool admin = false;
+  std::string user_id;
+  std::optional<std::string> scope() const {
+    return admin ? std::nullopt : std::optional<std::string>(user_id);
+  }
+};
+
+bool sends_admin_key(const Call& call) {
+  for (std::string_view h : {"x-admin-key", "x-admin-token"}) {
+    const std::string* v = call.header(h);
+    if (v != nullptr && !v->empty()) return true;
+  }
+  return false;
+}
+
+Task<Result<Caller>> caller_of(Call& call) {
+  if (sends_admin_key(call)) {
+    Status admin = require_admin(call.ctx);
+    if (!admin.ok()) co_return admin.take_error();
+    co_return Caller{true, ""};
+  }
+  Result<User> u = co_await authenticate(call.ctx);
+  if (!u.ok()) co_return u.take_error();
+  co_return Caller{false, u.value().id};
+}
+
+json cursor_json(const std::string& c) { return c.empty() ? json(nullptr) : json(c); }
+
+Response job_reply(int status, const JobRecord& job, std::optional<json> document = {}) {
+  json body = {{"job", job_json(job)}};
+  if (document) body["document"] = std::move(*document);
+  Response r = json_reply(status, body);
+  if (status == 202) r.headers.emplace_back("location", "/api/v1/jobs/" + job.id);
+  return r;
+}
+
+Task<Result<Response>> do_list(Call& call) {
+  Result<Caller> who = co_await caller_of(call);
+  if (!who.ok()) co_return who.take_error();
+  JobQuery q;
+  q.owner = who.value().scope();
+  Result<size_t> limit = limit_param(call, 20, 100);
+  if (!limit.ok()) co_return limit.take_error();
+  q.limit = limit.value();
+  Result<std::string> state = choice_param(
+      call, "state", {"queued", "running", "succeeded", "failed", "dead", "cancelled"});
+  if (!state.ok()) co_return state.take_error();
+  q.state = std::move(state.value());
+  if (const std::string* type = call.query_param("type")) {
+    if (find_job_type(call.ctx, *type) == nullptr) {
+      co_return field_error("type", "one of " + job_type_names(call.ctx));
+    }
+    q.type = *type;
+  }
+  if (const std::string* user = call.query_param("userId")) {
+    if (!who.value().admin) co_return field_error("userId", "only with the admin key");
+    q.owner = *user;
+  }
+  if (const std::string* c = call.query_param("cursor")) q.cursor = *c;
+  Result<JobPage> page = co_await list_jobs(call.ctx, std::move(q));
+  if (!page.ok()) co_return page.take_error();
+  json items = json::array();
+  for (const JobRecord& j : page.value().items) items.push_back(job_json(j));
+  co_return json_reply(200,
+                       {{"jobs", items}, {"nextCursor", cursor_json(page.value().next_cursor)}});
+}
+
+// The user a job is for: the caller, or for the admin key payload.userId (required for
+// document jobs, which belong to a user).
+Task<Result<std::string>> job_owner(Call& call, const Caller& who, const json& payload) {
+  if (!who.admin) co_return who.user_id;
+  const std::string* id = get_string(payload, "userId");
+  if (id == nullptr || id->empty()) {
+    co_return field_error("payload.userId", "required with the admin key for this job type");
+  }
+  Result<json> row = co_await d1_first(call.ctx, Stmt("SELECT id FROM users WHERE id = ?1", {*id}));
+  if (!row.ok()) co_return row.take_error();
+  if (row.value().is_null()) co_return api_error(404, "users.not_found", "No such user");
+  co_return *id;
+}
+
+const Schema kCreate = {
+    field("type").string().required().length(1, 32),
+    field("payload").object(),
+    field("maxAttempts").integer().min(1).max(10),
+    field("delaySeconds").integer().min(0).max(7 * 86400),
+};
+
+const Schema kTestPayload = {
+    field("steps").integer().min(0).max(100),
+    field("failAttempts").integer().min(0).max(100),
+    field("permanent").boolean(),
+};
+
+Task<Result<Response>> do_create(Call& call) {
+  Result<Caller> who = co_await caller_of(call);
+  if (!who.ok()) co_return who.take_error();
+  Status valid = validate(call.body, kCreate, false);
+  if (!valid.ok()) co_return valid.take_error();
+  const std::string type_name = string_or(call.body, "type", "");
+  const JobType* type = find_job_type(call.ctx, type_name);
+  if (type == nullptr) co_return field_error("type", "one of " + job_type_names(call.ctx));
+  if (type->admin_only && !who.value().admin) {
+    co_return api_error(403, "jobs.admin_only", "Only the admin key may start this type of job");
+  }
+  const json* p = get_object(call.body, "payload");
+  json payload = p != nullptr ? *p : json::object();
+  const int64_t max_attempts = get_int(call.body, "maxAttempts").value_or(0);
+  const int64_t delay_s = get_int(call.body, "delaySeconds").value_or(0);
+
+  if (type->name == "ingest" || type->name == "reindex") {
+    Result<std::string> owner = co_await job_owner(call, who.value(), payload);
+    if (!owner.ok()) co_return owner.take_error();
+    payload.erase("userId");
+    if (type->name == "ingest") {
+      Result<IngestRequest> req = parse_ingest_request(payload);
+      if (!req.ok()) co_return req.take_error();
+      req.value().queue = true;
+      req.value().job_max_attempts = max_attempts;
+      req.value().job_delay_s = delay_s;
+      User user;
+      user.id = owner.value();
+      Result<IngestStarted> started =
+          co_await start_ingest(call.ctx, std::move(user), std::move(req.value()));
+      if (!started.ok()) co_return started.take_error();
+      Result<JobRecord> job = co_await find_job(call.ctx, started.value().doc.job_id, std::nullopt);
+      if (!job.ok()) co_return job.take_error();
+      co_return job_reply(202, job.value(), document_json(started.value().doc));
+    }
+    Result<ReindexRequest> req = parse_reindex_request(payload);
+    if (!req.ok()) co_return req.take_error();
+    req.value().max_attempts = max_attempts;
+    req.value().delay_s = delay_s;
+    Result<ReindexStarted> started =
+        co_await start_reindex(call.ctx, owner.value(), std::move(req.value()));
+    if (!started.ok()) co_return started.take_error();
+    co_return job_reply(202, started.value().job, document_json(started.value().doc));
+  }
+
+  // System jobs: cleanup (and the test type).
+  if (type->name == "cleanup") {
+    Result<std::vector<std::string>> steps = parse_cleanup_steps(payload);
+    if (!steps.ok()) co_return steps.take_error();
+  } else {
+    Status ok = validate(payload, kTestPayload, false);
+    if (!ok.ok()) co_return ok.take_error();
+  }
+  NewJob job;
+  job.type = std::string(type->name);
+  job.payload = std::move(payload);
+  job.max_attempts = max_attempts;
+  job.delay_s = delay_s;
+  Result<JobRecord> made = co_await create_job(call.ctx, std::move(job));
+  if (!made.ok()) co_return made.take_error();
+  co_return job_reply(202, made.value());
+}
+
+Task<Result<JobRecord>> visible_job(Call& call, const Caller& who) {
+  co_return co_await find_job(call.ctx, *call.param("id"), who.scope());
+}
+
+Task<Result<Response>> do_get(Call& call) {
+  Result<Caller> who = co_await caller_of(call);
+  if (!who.ok()) co_return who.take_error();
+  Result<JobRecord> job = co_await visible_job(call, who.value());
+  if (!job.ok()) co_return job.take_error();
+  co_return job_reply(200, job.value());
+}
+
+const Schema kPatch = {
+    field("action").one_of({"cancel", "retry"}),
+    field("state").one_of({"cancelled", "queued"}),
+};
+
+Task<Result<Response>> do_patch(Call& call) {
+  Result<Caller> who = co_await caller_of(call);
+  if (!who.ok()) co_return who.take_error();
+  Status valid = validate(call.body, kPatch, false);
+  if (!valid.ok()) co_return valid.take_error();
+  const std::string action = string_or(call.body, "action", "");
+  const std::string state = string_or(call.body, "state", "");
+  if (action.empty() == state.empty()) {
+    co_return field_error("action", "give exactly one of action or state");
+  }
+  Result<JobRecord> job = co_await visible_job(call, who.value());
+  if (!job.ok()) co_return job.take_error();
+  const bool cancel = action == "cancel" || state == "cancelled";
+  Result<JobRecord> after = cancel ? co_await cancel_job(call.ctx, std::move(job.value()))
+                                   : co_await retry_job(call.ctx, std::move(job.value()));
+  if (!after.ok()) co_return after.take_error();
+  const int status = after.value().state == "running" ? 202 : 200;
+  Response r = json_reply(status, {{"job", job_json(after.value())}});
+  co_return r;
+}
+
+Task<Result<Response>> do_run(Call& call) {
+  Status admin = require_admin(call.ctx);
+  if (!admin.ok()) co_return admin.take_error();
+  static const Schema kRun = {
+      field("jobId").string().length(1, 64),
+      field("limit").integer().min(1).max(static_cast<int64_t>(kMaxRunLimit)),
+  };
+  Status valid = validate(call.body, kRun, false);
+  if (!valid.ok()) co_return valid.take_error();
+  json ran = json::array();
+  if (const std::string* id = get_string(call.body, "jobId")) {
+    Result<JobRunOutcome> r = co_await run_job(call.ctx, *id, true);
+    if (!r.ok()) co_return r.take_error();
+    if (!r.value().ran) {
+      co_return api_error(409, "jobs.not_runnable",
+                          "The job is " + r.value().job.state +
+                              (r.value().job.state == "running" ? " elsewhere" : "") +
+                              "; only a queued job can be run");
+    }
+    ran.push_back(job_json(r.value().job));
+  } else {
+    const size_t limit = static_cast<size_t>(get_int(call.body, "limit").value_or(10));
+    Result<std::vector<JobRunOutcome>> r = co_await run_due_jobs(call.ctx, limit);
+    if (!r.ok()) co_return r.take_error();
+    for (const JobRunOutcome& o : r.value()) ran.push_back(job_json(o.job));
+  }
+  co_return json_reply(200, {{"ran", ran}, {"count", ran.size()}});
+}
+
+Task<Result<Response>> internal_run(Call& call) {
   if (!is_internal_request(call.ctx)) {
     co_return api_error(404, "http.not_found", "No route matches this path");
   }
-  std::string kind = string_or(call.body, "kind", "");
-  if (kind == "ingest") {
-    Status s = co_await run_ingest_job(call.ctx, call.body);
-    if (!s.ok()) co_return s.take_error();
-    co_return json_reply(200, {{"done", true}});
+  const std::string* id = get_string(call.body, "jobId");
+  if (id == nullptr || id->empty()) {
+    co_return api_error(400, "jobs.malformed", "A job message names its jobId");
   }
-  co_return api_error(400, "jobs.unknown_kind", "Unknown job kind");
+  // A 5xx from here makes the queue redeliver; anything else is final (the row has the outcome).
+  Result<JobRunOutcome> r = co_await run_job(call.ctx, *id, false);
+  if (!r.ok()) co_return r.take_error();
+  co_return json_reply(200, {{"job", job_json(r.value().job)}, {"ran", r.value().ran}});
+}
+
+// The cron trigger: deliver what the queue lost, then one cleanup run, recorded as a job (it is
+// skipped while another cleanup is running).
+Task<Result<Response>> internal_cron(Call& call) {
+  if (!is_internal_request(call.ctx)) {
+    co_return api_error(404, "http.not_found", "No route matches this path");
+  }
+  Result<int64_t> delivered = co_await deliver_stale_jobs(call.ctx, kStaleDeliveriesPerTick);
+  if (!delivered.ok()) co_return delivered.take_error();
+  Result<json> busy = co_await d1_first(
+      call.ctx, Stmt("SELECT id FROM jobs WHERE type = 'cleanup' AND state = 'running' AND "
+                     "lease_until >= ?1 LIMIT 1",
+                     {static_cast<int64_t>(call.ctx.now_ms())}));
+  if (!busy.ok()) co_return busy.take_error();
+  json cleanup = nullptr;
+  if (busy.value().is_null()) {
+    NewJob job;
+    job.type = "cleanup";
+    job.payload = {{"trigger", "cron"}};
+    const std::string id = co_await new_job_id(call.ctx);
+    Result<RunMeta> made = co_await d1_run(call.ctx, insert_job_stmt(call.ctx, id, job));
+    if (!made.ok()) co_return made.take_error();
+    Result<JobRunOutcome> ran = co_await run_job(call.ctx, id, true);
+    if (!ran.ok()) co_return ran.take_error();
+    cleanup = job_json(ran.value().job);
+  }
+  co_return json_reply(200, {{"delivered", delivered.value()}, {"cleanup", cleanup}});
 }
 
 }  // namespace
 
 bool add_job_routes(HttpApp& app) {
-  // The shim's own requests: limiting them would only fail jobs the user was already admitted for.
-  return app.add(
-      in_rate_group(kRateExempt, {Method::Post, "/internal/jobs/run", run_job, BodyKind::kJson}));
+  RouteDef create{Method::Post, "/api/v1/jobs", do_create, BodyKind::kJson};
+  create.body_limit = kCreateBodyLimit;
+  static const std::string_view kPaths[][3] = {
+      {"/api/v1/jobs", "/api/v1/jobs/:id", "/api/v1/jobs/run"},
+      {"/api/jobs", "/api/jobs/:id", "/api/jobs/run"}};
+  for (const auto& p : kPaths) {
+    create.pattern = p[0];
+    const RouteDef routes[] = {
+        {Method::Get, p[0], do_list},
+        create,
+        {Method::Get, p[1], do_get},
+        {Method::Patch, p[1], do_patch, BodyKind::kJson},
+        {Method::Post, p[2], do_run, BodyKind::kOptionalJson},
+    };
+    for (const RouteDef& r : routes) {
+      if (!app.add(r)) return false;
+    }
+  }
+  // The shim's own requests: limiting them would only fail work that was already admitted.
+  return app.add(in_rate_group(
+             kRateExempt, {Method::Post, "/internal/jobs/run", internal_run, BodyKind::kJson})) &&
+         app.add(in_rate_group(kRateExempt, {Method::Post, "/internal/cron", internal_cron,
+                                             BodyKind::kOptionalJson}));
 }
 
 }  // namespace ec

@@ -263,6 +263,32 @@ Task<Result<Adjustment>> adjust_credits(Ctx& ctx, std::string user_id, int64_t a
   co_return out;
 }
 
+Task<Result<int64_t>> release_expired_holds(Ctx& ctx, int64_t now, int64_t batch) {
+  const std::string token = co_await new_id(ctx, "rel_");
+  std::vector<Stmt> stmts;
+  stmts.emplace_back(
+      "UPDATE credit_holds SET settled_at = ?1, settle_token = ?2, charged = 0 WHERE id IN "
+      "(SELECT id FROM credit_holds WHERE settled_at IS NULL AND expires_at < ?1 LIMIT ?3)",
+      json::array({now, token, batch}));
+  // One row per user, written before the balance moves so its balance_after is computed from
+  // the same starting point.
+  stmts.emplace_back(
+      "INSERT INTO credit_ledger (id, user_id, delta, balance_after, kind, ref, reason, "
+      "created_at) SELECT ?1 || '_' || a.user_id, a.user_id, SUM(h.amount), a.balance + "
+      "SUM(h.amount), 'release', ?1, 'unsettled holds expired: ' || COUNT(*), ?2 FROM "
+      "credit_holds h JOIN credit_accounts a ON a.user_id = h.user_id WHERE h.settle_token = ?1 "
+      "GROUP BY a.user_id",
+      json::array({token, now}));
+  stmts.emplace_back(
+      "UPDATE credit_accounts SET balance = balance + (SELECT SUM(amount) FROM credit_holds h "
+      "WHERE h.user_id = credit_accounts.user_id AND h.settle_token = ?1), updated_at = ?2 "
+      "WHERE user_id IN (SELECT user_id FROM credit_holds WHERE settle_token = ?1)",
+      json::array({token, now}));
+  Result<std::vector<BatchItem>> r = co_await d1_batch(ctx, std::move(stmts));
+  if (!r.ok()) co_return r.take_error();
+  co_return r.value()[0].changes;
+}
+
 json ledger_entry_json(const json& row) {
   return {
       {"id", string_or(row, "id", "")},

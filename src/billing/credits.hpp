@@ -82,6 +82,11 @@ struct Adjustment {
 Task<Result<Adjustment>> adjust_credits(Ctx& ctx, std::string user_id, int64_t amount, bool set,
                                         std::string reason);
 
+// Releases up to `batch` holds whose call never settled (the isolate died mid-answer) and that
+// expired before now_ms: the whole amount goes back, one 'release' ledger row per user. Returns
+// how many holds were released. Run by cleanup.
+Task<Result<int64_t>> release_expired_holds(Ctx& ctx, int64_t now_ms, int64_t batch);
+
 // One ledger row as the API shows it.
 json ledger_entry_json(const json& row);
 

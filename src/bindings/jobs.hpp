@@ -1,6 +1,6 @@
-// Background jobs: the core describes the work as JSON and the shim delivers it later to the
-// internal route /internal/jobs/run — through the JOBS queue when it is bound (retries, 15 minutes
-// of wall time per message), else through waitUntil after the response.
+// Background work: the core hands the shim a message ({"jobId"}, see jobs/job_store.hpp) and the
+// shim delivers it later to the internal route /internal/jobs/run — through the JOBS queue when it
+// is bound (15 minutes of wall time per message), else through waitUntil after the response.
 #pragma once
 
 #include "core/context.hpp"
@@ -9,8 +9,10 @@
 
 namespace ec {
 
-// body: {"kind": "...", ...}. 503 "jobs.unavailable" when neither path exists.
-Task<Status> enqueue_job(Ctx& ctx, json body);
+// Delivers `body` after delay_s seconds (Queues' delaySeconds, ≤ 12 h). Without a queue, a
+// delayed message is not sent at all ("deferred": the cron sweeper runs the job when it is due)
+// and an immediate one runs through waitUntil. 503 "jobs.unavailable" when the send failed.
+Task<Status> enqueue_job(Ctx& ctx, json body, int64_t delay_s = 0);
 
 // True when the request carries the shim's per-instance internal token (EDGECHAT_INTERNAL_TOKEN,
 // compared in constant time): only then may /internal/* routes run.

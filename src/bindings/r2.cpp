@@ -2,6 +2,8 @@
 
 #include "crypto/encoding.hpp"
 
+#include <algorithm>
+
 namespace ec {
 
 namespace {
@@ -86,6 +88,20 @@ Task<Status> r2_delete(Ctx& ctx, std::vector<std::string> keys) {
   EffectResult r = co_await ctx.perform(make_effect("r2.delete", {{"keys", list}}));
   if (!r.ok()) co_return r2_error(r);
   co_return ok_status();
+}
+
+Task<Result<R2ListPage>> r2_list(Ctx& ctx, std::string prefix, std::string cursor, int64_t limit) {
+  json args = {{"prefix", prefix}, {"limit", std::clamp<int64_t>(limit, 1, 1000)}};
+  if (!cursor.empty()) args["cursor"] = cursor;
+  EffectResult r = co_await ctx.perform(make_effect("r2.list", args));
+  if (!r.ok()) co_return r2_error(r);
+  json v = r.as_json();
+  R2ListPage page;
+  if (const json* objects = get_array(v, "objects")) {
+    for (const json& o : *objects) page.objects.push_back(object_from(o));
+  }
+  page.cursor = string_or(v, "cursor", "");
+  co_return page;
 }
 
 }  // namespace ec

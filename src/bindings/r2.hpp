@@ -40,4 +40,12 @@ Task<Result<std::string>> r2_get(Ctx& ctx, std::string key, int64_t max_bytes,
 Task<Result<std::optional<R2Object>>> r2_head(Ctx& ctx, std::string key);
 Task<Status> r2_delete(Ctx& ctx, std::vector<std::string> keys);
 
+// One page of a listing (key, size, uploaded_ms per object), in key order. cursor: empty for the
+// first page; the page's own cursor is empty when the listing is complete. limit ≤ 1000 (R2).
+struct R2ListPage {
+  std::vector<R2Object> objects;
+  std::string cursor;
+};
+Task<Result<R2ListPage>> r2_list(Ctx& ctx, std::string prefix, std::string cursor, int64_t limit);
+
 }  // namespace ec

@@ -2,7 +2,6 @@
 
 #include "auth/config.hpp"
 #include "bindings/d1.hpp"
-#include "bindings/jobs.hpp"
 #include "bindings/r2.hpp"
 #include "bindings/vectorize.hpp"
 #include "crypto/encoding.hpp"
@@ -10,6 +9,7 @@
 #include "files/file_service.hpp"
 #include "files/object_key.hpp"
 #include "http/validate.hpp"
+#include "jobs/job_store.hpp"
 #include "rag/extract_text.hpp"
 #include "rag/ingest.hpp"
 
@@ -84,6 +84,7 @@ DocumentRecord document_from_row(const json& row) {
   d.created_ms = get_int(row, "created_at").value_or(0);
   d.updated_ms = get_int(row, "updated_at").value_or(0);
   d.ready_ms = get_int(row, "ready_at").value_or(0);
+  d.job_id = str_col(row, "job_id");
   return d;
 }
 
@@ -106,10 +107,14 @@ json document_json(const DocumentRecord& d) {
               {"updatedAt", d.updated_ms},
               {"readyAt", d.ready_ms ? json(d.ready_ms) : json(nullptr)}};
   if (d.building) {
-    out["job"] = {{"id", "ing_" + d.uid + "_" + std::to_string(*d.building)},
+    // Chunk counts are the document's own; the job (GET /api/v1/jobs/:id) has attempts and errors.
+    out["job"] = {{"id", opt_str(d.job_id)},
                   {"state", d.chunks_total > 0 ? "processing" : "queued"},
                   {"chunksDone", d.chunks_done},
-                  {"chunksTotal", d.chunks_total}};
+                  {"chunksTotal", d.chunks_total},
+                  {"progress", d.chunks_total > 0 ? static_cast<double>(d.chunks_done) /
+                                                        static_cast<double>(d.chunks_total)
+                                                  : 0.0}};
   }
   if (!d.error_code.empty()) {
     out["error"] = {{"code", d.error_code}, {"message", d.error_message}};
@@ -252,7 +257,7 @@ Task<Result<IngestStarted>> start_ingest(Ctx& ctx, User user, IngestRequest req)
         ctx, Stmt("UPDATE documents SET title = ?2, metadata = ?3, source = ?4, file_id = ?5, "
                   "r2_key = ?6, content_type = ?7, chunk_size = ?8, chunk_overlap = ?9, "
                   "building = ?10, chunks_done = 0, chunks_total = 0, error_code = NULL, "
-                  "error_message = NULL, updated_at = ?11, "
+                  "error_message = NULL, job_id = NULL, updated_at = ?11, "
                   "state = CASE WHEN generation > 0 THEN 'ready' ELSE 'queued' END "
                   "WHERE uid = ?1",
                   {doc.uid, req.title, dump_json(req.metadata), source,
@@ -296,7 +301,7 @@ Task<Result<IngestStarted>> start_ingest(Ctx& ctx, User user, IngestRequest req)
   const int64_t gen = *doc.building;
 
   const int64_t inline_max = env_int(ctx.env(), "INGEST_INLINE_BYTES", kDefaultInlineBytes);
-  if (size <= inline_max) {
+  if (size <= inline_max && !req.queue) {
     std::optional<std::string> bytes;
     if (req.content) bytes = std::move(*req.content);
     Status built = co_await build_generation(ctx, doc, gen, std::move(bytes));
@@ -313,7 +318,8 @@ Task<Result<IngestStarted>> start_ingest(Ctx& ctx, User user, IngestRequest req)
     co_return IngestStarted{std::move(fresh.value()), true};
   }
 
-  // Large: keep the text in R2 (the job may run in another isolate), then queue the build.
+  // Large: keep the text in R2 (the job may run in another isolate), then queue the build. The
+  // document points at its job and the job row is written in one transaction.
   if (req.content) {
     doc.r2_key = object_key(user.id, doc.uid, "content.txt");
     R2PutOptions opt;
@@ -321,17 +327,26 @@ Task<Result<IngestStarted>> start_ingest(Ctx& ctx, User user, IngestRequest req)
     opt.custom_metadata = {{"uploader", user.id}, {"route", "/api/v1/documents"}};
     Result<R2Object> put = co_await r2_put(ctx, doc.r2_key, std::move(*req.content), opt);
     if (!put.ok()) co_return put.take_error();
-    Result<RunMeta> up = co_await d1_run(
-        ctx, Stmt("UPDATE documents SET r2_key = ?2 WHERE uid = ?1", {doc.uid, doc.r2_key}));
-    if (!up.ok()) co_return up.take_error();
   }
-  Status queued = co_await enqueue_job(
-      ctx, {{"kind", "ingest"}, {"user", user.id}, {"uid", doc.uid}, {"generation", gen}});
+  NewJob job;
+  job.type = "ingest";
+  job.user_id = user.id;
+  job.payload = {{"documentId", doc.id}, {"generation", gen}};
+  job.ref = doc.uid;
+  job.max_attempts = req.job_max_attempts;
+  job.delay_s = req.job_delay_s;
+  doc.job_id = co_await new_job_id(ctx);
+  Result<std::vector<BatchItem>> queued = co_await d1_batch(
+      ctx, {Stmt("UPDATE documents SET r2_key = ?2, job_id = ?3 WHERE uid = ?1",
+                 {doc.uid, doc.r2_key.empty() ? json(nullptr) : json(doc.r2_key), doc.job_id}),
+            insert_job_stmt(ctx, doc.job_id, job)});
   if (!queued.ok()) {
     Status recorded = co_await record_failure(ctx, doc, gen, queued.error());
     (void)recorded;
     co_return queued.take_error();
   }
+  Status sent = co_await deliver_job(ctx, doc.job_id, job.delay_s);
+  (void)sent;  // the job is recorded: the cron sweeper delivers it if the queue did not take it
   Result<DocumentRecord> fresh = co_await find_document(ctx, user.id, doc.id);
   if (!fresh.ok()) co_return fresh.take_error();
   co_return IngestStarted{std::move(fresh.value()), false};
@@ -382,27 +397,30 @@ Task<Result<DocumentPage>> list_documents(Ctx& ctx, std::string user_id, Documen
 }
 
 Task<Status> delete_document(Ctx& ctx, DocumentRecord d) {
-  // Vector ids of the live generation (and of one being built, which the job also cleans up).
-  std::vector<std::string> vids;
-  if (d.vector_store == "vectorize") {
-    for (int64_t i = 0; i < d.chunk_count; ++i) vids.push_back(vector_id(d.uid, d.generation, i));
+  // Vectors of the live generation (one being built is the job's: it discards its own).
+  const bool vectors = d.vector_store == "vectorize" && d.chunk_count > 0;
+  std::vector<Stmt> stmts;
+  stmts.emplace_back("DELETE FROM documents WHERE uid = ?1 AND user_id = ?2",
+                     json::array({d.uid, d.user_id}));
+  stmts.emplace_back("DELETE FROM files WHERE user_id = ?1 AND r2_key = ?2",
+                     json::array({d.user_id, d.r2_key.empty() ? json(nullptr) : json(d.r2_key)}));
+  stmts.push_back(bump_vector_version(d.user_id));
+  if (vectors) {
+    stmts.push_back(vector_tombstone_stmt(ctx, d.uid, d.user_id, d.generation, d.chunk_count));
   }
-  Result<std::vector<BatchItem>> r = co_await d1_batch(
-      ctx, {Stmt("DELETE FROM documents WHERE uid = ?1 AND user_id = ?2", {d.uid, d.user_id}),
-            Stmt("DELETE FROM files WHERE user_id = ?1 AND r2_key = ?2",
-                 {d.user_id, d.r2_key.empty() ? json(nullptr) : json(d.r2_key)}),
-            bump_vector_version(d.user_id)});
+  Result<std::vector<BatchItem>> r = co_await d1_batch(ctx, std::move(stmts));
   if (!r.ok()) co_return r.take_error();
   if (!d.r2_key.empty()) {
-    Status gone = co_await r2_delete(ctx, {d.r2_key});
-    if (!gone.ok()) co_return gone.take_error();
+    Status removed = co_await r2_delete(ctx, {d.r2_key});
+    (void)removed;  // an object left behind is an orphan: cleanup's R2 scan removes it
   }
-  for (size_t i = 0; i < vids.size(); i += kVectorizeUpsertBatch) {
-    std::vector<std::string> part(vids.begin() + static_cast<std::ptrdiff_t>(i),
-                                  vids.begin() + static_cast<std::ptrdiff_t>(std::min(
-                                                     vids.size(), i + kVectorizeUpsertBatch)));
-    Status gone = co_await vectorize_delete(ctx, std::move(part));
-    if (!gone.ok()) co_return gone.take_error();
+  if (!vectors) co_return ok_status();
+  Status gone = co_await delete_vectors(ctx, d.uid, d.generation, d.chunk_count);
+  if (gone.ok()) {
+    Result<RunMeta> done = co_await d1_run(
+        ctx, Stmt("DELETE FROM vector_tombstones WHERE doc_uid = ?1 AND generation = ?2",
+                  {d.uid, d.generation}));
+    (void)done;  // a tombstone left behind only makes cleanup delete the ids once more
   }
   co_return ok_status();
 }

@@ -45,17 +45,18 @@ struct DocumentRecord {
   int64_t created_ms = 0;
   int64_t updated_ms = 0;
   int64_t ready_ms = 0;
+  std::string job_id;  // the job building `building` (empty for an inline build)
 };
 
 inline constexpr std::string_view kDocumentColumns =
     "uid, id, user_id, title, metadata, source, file_id, r2_key, content_type, format, chars, "
     "preview, state, generation, building, chunk_count, chunks_done, chunks_total, chunk_size, "
     "chunk_overlap, embed_model, vector_store, error_code, error_message, created_at, updated_at, "
-    "ready_at";
+    "ready_at, job_id";
 
 DocumentRecord document_from_row(const json& row);
-// Canonical JSON: id, title, metadata, state, source, counts, model, progress ("job") while a
-// generation is being built, and the last error.
+// Canonical JSON: id, title, metadata, state, source, counts, model, progress ("job": the job's
+// id, chunk counts and progress) while a generation is being built, and the last error.
 json document_json(const DocumentRecord& d);
 
 struct IngestRequest {
@@ -66,6 +67,9 @@ struct IngestRequest {
   std::optional<std::string> doc_id;
   std::string content_type = "text/markdown";  // of `content`; Markdown keeps plain text as is
   ChunkOptions chunking;
+  bool queue = false;  // build as a job whatever the size (POST /api/v1/jobs {type: "ingest"})
+  int64_t job_max_attempts = 0;  // 0: JOB_MAX_ATTEMPTS
+  int64_t job_delay_s = 0;
 };
 
 // Validates a request body ({title, content | fileId, metadata, docId, chunkSize, chunkOverlap,
@@ -76,6 +80,8 @@ struct IngestStarted {
   DocumentRecord doc;
   bool finished = false;  // small input: built inline (201); else queued as a job (202)
 };
+// Small inputs are built inside the request; larger ones (INGEST_INLINE_BYTES) and req.queue
+// become an "ingest" job (jobs/), whose id the document's JSON carries.
 Task<Result<IngestStarted>> start_ingest(Ctx& ctx, User user, IngestRequest req);
 
 Task<Result<DocumentRecord>> find_document(Ctx& ctx, std::string user_id, std::string id);
@@ -93,7 +99,9 @@ struct DocumentPage {
 Task<Result<DocumentPage>> list_documents(Ctx& ctx, std::string user_id, DocumentQuery q);
 
 // Removes the row (and with it chunks, keyword index entries and graph), the source object in R2
-// (and its file record) and the vectors in Vectorize.
+// (and its file record) and the vectors in Vectorize. The vectors get a tombstone in the same D1
+// transaction as the row, removed once Vectorize confirms, so a failed delete is retried by
+// cleanup; an R2 object left behind is found by cleanup's orphan scan. Neither fails the delete.
 Task<Status> delete_document(Ctx& ctx, DocumentRecord d);
 
 // SQL fragment + params for metadata filters on documents aliased `d`: "json_extract(d.metadata,

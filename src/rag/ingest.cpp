@@ -5,6 +5,7 @@
 #include "bindings/vectorize.hpp"
 #include "core/utf8.hpp"
 #include "crypto/encoding.hpp"
+#include "jobs/job_runner.hpp"
 #include "rag/embedder.hpp"
 #include "rag/extract_document.hpp"
 #include "rag/extract_text.hpp"
@@ -22,6 +23,11 @@ namespace {
 constexpr size_t kChunkParams = 10;                             // columns per chunk row
 constexpr size_t kRowsPerInsert = kD1MaxParams / kChunkParams;  // D1: ≤ 100 bound parameters
 constexpr size_t kPreviewChars = 1000;
+// A build's share of its job's progress: reading and extracting the source is the first tenth,
+// embedding and writing the chunks most of the rest; the graph and the commit end it.
+constexpr double kProgressClaimed = 0.02;
+constexpr double kProgressChunked = 0.1;
+constexpr double kProgressEmbedded = 0.9;
 
 int64_t now_ms(const Ctx& ctx) { return static_cast<int64_t>(ctx.now_ms()); }
 
@@ -126,77 +132,69 @@ Task<Graph> extract_graph(Ctx& ctx, const std::string& text) {
   co_return extract_graph_local(text);
 }
 
-Task<Status> delete_vectors(Ctx& ctx, std::string uid, int64_t gen, int64_t count) {
-  for (int64_t start = 0; start < count; start += static_cast<int64_t>(kVectorizeUpsertBatch)) {
-    std::vector<std::string> ids;
-    for (int64_t i = start; i < std::min<int64_t>(count, start + kVectorizeUpsertBatch); ++i) {
-      ids.push_back(vector_id(uid, gen, i));
-    }
-    Status s = co_await vectorize_delete(ctx, std::move(ids));
-    if (!s.ok()) co_return s;
-  }
-  co_return ok_status();
-}
-
-// A build that lost to a newer ingest or a delete: its rows and vectors are garbage.
+// A build that lost to a newer ingest, a delete or a cancel: its rows and vectors are garbage.
 Task<Status> discard_generation(Ctx& ctx, DocumentRecord doc, int64_t gen, int64_t upserted) {
   Status cleaned = co_await record_failure(ctx, doc, gen, ApiError{});
   if (!cleaned.ok()) co_return cleaned;
-  if (upserted > 0) co_return co_await delete_vectors(ctx, doc.uid, gen, upserted);
+  if (upserted > 0) {
+    co_return co_await delete_vectors_or_tombstone(ctx, doc.uid, doc.user_id, gen, upserted);
+  }
   co_return ok_status();
 }
 
-}  // namespace
-
-std::string vector_id(std::string_view uid, int64_t generation, int64_t idx) {
-  return std::string(uid) + ":" + std::to_string(generation) + ":" + std::to_string(idx);
-}
-
-Stmt bump_vector_version(const std::string& user_id) {
-  return Stmt(
-      "INSERT INTO vector_versions (user_id, version) VALUES (?1, 1) "
-      "ON CONFLICT (user_id) DO UPDATE SET version = version + 1",
-      {user_id});
-}
-
-Task<Status> build_generation(Ctx& ctx, DocumentRecord doc, int64_t gen,
-                              std::optional<std::string> bytes) {
-  // Claim: start from a clean slate for this generation (a retried job may have left rows).
-  Result<std::vector<BatchItem>> claim = co_await d1_batch(
-      ctx, {Stmt("DELETE FROM chunks WHERE doc_uid = ?1 AND generation = ?2", {doc.uid, gen}),
-            Stmt("UPDATE documents SET chunks_done = 0, updated_at = ?3, "
-                 "state = CASE WHEN generation > 0 THEN state ELSE 'processing' END "
-                 "WHERE uid = ?1 AND building = ?2",
-                 {doc.uid, gen, now_ms(ctx)})});
+// Claim: start from a clean slate for this generation (a retried job may have left rows).
+// ok(false) when the generation was superseded or the document deleted meanwhile.
+Task<Result<bool>> claim_generation(Ctx& ctx, const DocumentRecord& doc, int64_t gen,
+                                    const std::optional<JobTicket>& ticket) {
+  std::vector<Stmt> stmts;
+  stmts.emplace_back("DELETE FROM chunks WHERE doc_uid = ?1 AND generation = ?2",
+                     json::array({doc.uid, gen}));
+  stmts.emplace_back(
+      "UPDATE documents SET chunks_done = 0, updated_at = ?3, "
+      "state = CASE WHEN generation > 0 THEN state ELSE 'processing' END "
+      "WHERE uid = ?1 AND building = ?2",
+      json::array({doc.uid, gen, now_ms(ctx)}));
+  if (ticket) {
+    stmts.push_back(job_progress_stmt(ctx, *ticket, kProgressClaimed, "reading the source"));
+    stmts.push_back(job_cancel_probe(*ticket));
+  }
+  Result<std::vector<BatchItem>> claim = co_await d1_batch(ctx, std::move(stmts));
   if (!claim.ok()) co_return claim.take_error();
-  if (claim.value()[1].changes == 0) co_return ok_status();  // superseded or deleted
+  if (claim.value()[1].changes == 0) co_return false;
+  if (ticket) {
+    Status go_on = job_checkpoint_status(claim.value(), 2);
+    if (!go_on.ok()) co_return go_on.take_error();
+  }
+  co_return true;
+}
 
-  if (!bytes) {
-    if (doc.r2_key.empty()) {
-      co_return api_error(422, "documents.source_missing", "The document's file was deleted");
-    }
-    Result<std::string> got =
-        co_await r2_get(ctx, doc.r2_key, static_cast<int64_t>(kMaxExtractBytes));
-    if (!got.ok()) co_return got.take_error();
-    bytes = std::move(got.value());
-  }
-  std::string filename = doc.r2_key.substr(doc.r2_key.rfind('/') + 1);
-  Result<ExtractedText> text =
-      co_await extract_document(ctx, std::move(*bytes), doc.content_type, filename);
-  if (!text.ok()) co_return text.take_error();
-  Result<std::vector<Chunk>> chunked = chunk_text(text.value(), doc.chunking);
-  if (!chunked.ok()) co_return chunked.take_error();
-  const std::vector<Chunk>& chunks = chunked.value();
-  if (chunks.empty()) {
-    co_return api_error(422, "extract.no_text", "The document contains no indexable text");
-  }
+// Embeds and writes the chunks of generation `gen`, then makes it live: the part of a build after
+// the text and its chunks are known, shared by ingest and by a reindex from stored chunks.
+Task<Status> index_generation(Ctx& ctx, DocumentRecord doc, int64_t gen, ExtractedText text,
+                              std::vector<Chunk> chunks, std::optional<JobTicket> ticket) {
   const int64_t total = static_cast<int64_t>(chunks.size());
   const int64_t chars = static_cast<int64_t>(chunks.back().char_end);
-  Result<RunMeta> started =
-      co_await d1_run(ctx, Stmt("UPDATE documents SET chunks_total = ?3, updated_at = ?4 "
-                                "WHERE uid = ?1 AND building = ?2",
-                                {doc.uid, gen, total, now_ms(ctx)}));
-  if (!started.ok()) co_return started.take_error();
+  std::vector<Stmt> started;
+  started.emplace_back(
+      "UPDATE documents SET chunks_total = ?3, updated_at = ?4 WHERE uid = ?1 AND building = ?2",
+      json::array({doc.uid, gen, total, now_ms(ctx)}));
+  if (ticket) {
+    started.push_back(job_progress_stmt(ctx, *ticket, kProgressChunked,
+                                        std::to_string(total) + " chunks to embed"));
+    started.push_back(job_cancel_probe(*ticket));
+  }
+  Result<std::vector<BatchItem>> began = co_await d1_batch(ctx, std::move(started));
+  if (!began.ok()) co_return began.take_error();
+  if (ticket) {
+    Status go_on = job_checkpoint_status(began.value(), 1);
+    if (!go_on.ok()) {
+      if (go_on.error().code == "jobs.cancelled") {
+        Status dropped = co_await discard_generation(ctx, doc, gen, 0);
+        (void)dropped;  // the cancel is what the runner records; cleanup takes leftover rows
+      }
+      co_return go_on;
+    }
+  }
 
   const EmbedderChoice embedder = choose_embedder(ctx);
   bool to_vectorize = use_vectorize(ctx);
@@ -204,7 +202,7 @@ Task<Status> build_generation(Ctx& ctx, DocumentRecord doc, int64_t gen,
   for (size_t from = 0; from < chunks.size(); from += embedder.batch) {
     const size_t to = std::min(chunks.size(), from + embedder.batch);
     std::vector<std::string> texts;
-    for (size_t i = from; i < to; ++i) texts.emplace_back(chunk_view(text.value(), chunks[i]));
+    for (size_t i = from; i < to; ++i) texts.emplace_back(chunk_view(text, chunks[i]));
     Result<std::vector<float>> vecs = co_await embed_texts(ctx, embedder, std::move(texts));
     if (!vecs.ok()) co_return vecs.take_error();
     if (to_vectorize) {
@@ -231,20 +229,39 @@ Task<Status> build_generation(Ctx& ctx, DocumentRecord doc, int64_t gen,
       }
     }
     std::vector<Stmt> batch;
-    chunk_inserts(doc, gen, text.value(), chunks, from, to, to_vectorize ? nullptr : &vecs.value(),
-                  batch);
+    chunk_inserts(doc, gen, text, chunks, from, to, to_vectorize ? nullptr : &vecs.value(), batch);
+    const size_t doc_update = batch.size();
     batch.emplace_back(
         "UPDATE documents SET chunks_done = ?3, updated_at = ?4 "
         "WHERE uid = ?1 AND building = ?2",
         json::array({doc.uid, gen, static_cast<int64_t>(to), now_ms(ctx)}));
+    if (ticket) {
+      // Progress commits with the chunks it counts.
+      const double done = static_cast<double>(to) / static_cast<double>(chunks.size());
+      batch.push_back(job_progress_stmt(
+          ctx, *ticket, kProgressChunked + (kProgressEmbedded - kProgressChunked) * done,
+          "embedded " + std::to_string(to) + " of " + std::to_string(total) + " chunks"));
+      batch.push_back(job_cancel_probe(*ticket));
+    }
     Result<std::vector<BatchItem>> wrote = co_await d1_batch(ctx, std::move(batch));
     if (!wrote.ok()) co_return wrote.take_error();
-    if (wrote.value().back().changes == 0) {  // superseded or deleted meanwhile
+    if (wrote.value()[doc_update].changes == 0) {  // superseded or deleted meanwhile
       co_return co_await discard_generation(ctx, doc, gen, upserted);
+    }
+    if (ticket) {
+      Status go_on = job_checkpoint_status(wrote.value(), doc_update + 1);
+      if (!go_on.ok()) {
+        // A cancel drops what this build wrote; a lost lease leaves it to the newer attempt.
+        if (go_on.error().code == "jobs.cancelled") {
+          Status dropped = co_await discard_generation(ctx, doc, gen, upserted);
+          (void)dropped;
+        }
+        co_return go_on;
+      }
     }
   }
 
-  Graph graph = co_await extract_graph(ctx, text.value().text);
+  Graph graph = co_await extract_graph(ctx, text.text);
 
   // Commit: the new generation goes live, the old one and its graph go, in one transaction.
   std::vector<Stmt> commit;
@@ -253,9 +270,9 @@ Task<Status> build_generation(Ctx& ctx, DocumentRecord doc, int64_t gen,
       "chunks_done = ?3, chunks_total = ?3, format = ?4, chars = ?5, preview = ?6, "
       "embed_model = ?7, vector_store = ?8, error_code = NULL, error_message = NULL, "
       "ready_at = ?9, updated_at = ?9 WHERE uid = ?1 AND building = ?2",
-      json::array({doc.uid, gen, total, text.value().format, chars,
-                   text.value().text.substr(0, utf8_prefix_chars(text.value().text, kPreviewChars)),
-                   embedder.model, to_vectorize ? "vectorize" : "local", now_ms(ctx)}));
+      json::array({doc.uid, gen, total, text.format, chars,
+                   text.text.substr(0, utf8_prefix_chars(text.text, kPreviewChars)), embedder.model,
+                   to_vectorize ? "vectorize" : "local", now_ms(ctx)}));
   // Guarded by the UPDATE above having happened (generation = gen), so a superseded build
   // deletes nothing of the winner's.
   const std::string live =
@@ -274,12 +291,146 @@ Task<Status> build_generation(Ctx& ctx, DocumentRecord doc, int64_t gen,
     // Lost a race with a newer ingest or a delete: drop this generation's rows and vectors.
     co_return co_await discard_generation(ctx, doc, gen, upserted);
   }
-  // The previous generation's vectors are unreachable now (search checks D1); remove them.
+  // The previous generation's vectors are unreachable now (search checks D1); remove them, or
+  // leave a tombstone for cleanup when Vectorize refuses.
   if (doc.generation > 0 && doc.vector_store == "vectorize" && doc.chunk_count > 0) {
-    Status gone = co_await delete_vectors(ctx, doc.uid, doc.generation, doc.chunk_count);
-    (void)gone;  // stale vectors are filtered out by every query; a later delete retries
+    Status gone = co_await delete_vectors_or_tombstone(ctx, doc.uid, doc.user_id, doc.generation,
+                                                       doc.chunk_count);
+    (void)gone;  // stale vectors are filtered out by every query
   }
   co_return ok_status();
+}
+
+// Rebuilds the extracted text from stored chunks: they cover every non-whitespace character in
+// order and overlap only their neighbours, so laying them out by their code-point offsets (a gap
+// becomes that many newlines) gives back the text with the same offsets, and the same chunks.
+void reassemble(const std::vector<json>& rows, ExtractedText& text, std::vector<Chunk>& chunks) {
+  size_t covered = 0;  // code points of text so far
+  for (const json& row : rows) {
+    const std::string part = string_or(row, "text", "");
+    const size_t cs = static_cast<size_t>(get_int(row, "char_start").value_or(0));
+    const size_t ce = static_cast<size_t>(get_int(row, "char_end").value_or(0));
+    if (cs > covered) {
+      text.text.append(cs - covered, '\n');
+      covered = cs;
+    }
+    // The chunk's first (covered − cs) code points are the end of the text already laid out.
+    const size_t overlap = utf8_prefix_chars(part, covered - cs);
+    Chunk c;
+    c.index = chunks.size();
+    c.start = text.text.size() - std::min(overlap, text.text.size());
+    text.text.append(part, overlap);
+    c.end = text.text.size();
+    c.char_start = cs;
+    c.char_end = ce;
+    if (std::optional<json> path = parse_json(string_or(row, "heading_path", "[]"));
+        path && path->is_array()) {
+      for (const json& h : *path) {
+        if (h.is_string()) c.heading_path.push_back(h.get<std::string>());
+      }
+    }
+    covered = std::max(covered, ce);
+    chunks.push_back(std::move(c));
+  }
+}
+
+}  // namespace
+
+std::string vector_id(std::string_view uid, int64_t generation, int64_t idx) {
+  return std::string(uid) + ":" + std::to_string(generation) + ":" + std::to_string(idx);
+}
+
+Stmt bump_vector_version(const std::string& user_id) {
+  return Stmt(
+      "INSERT INTO vector_versions (user_id, version) VALUES (?1, 1) "
+      "ON CONFLICT (user_id) DO UPDATE SET version = version + 1",
+      {user_id});
+}
+
+Stmt vector_tombstone_stmt(const Ctx& ctx, const std::string& uid, const std::string& user_id,
+                           int64_t gen, int64_t count) {
+  return Stmt(
+      "INSERT INTO vector_tombstones (doc_uid, generation, count, user_id, created_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (doc_uid, generation) DO UPDATE SET "
+      "count = max(count, excluded.count)",
+      {uid, gen, count, user_id, now_ms(ctx)});
+}
+
+Task<Status> delete_vectors(Ctx& ctx, std::string uid, int64_t gen, int64_t count) {
+  for (int64_t start = 0; start < count; start += static_cast<int64_t>(kVectorizeUpsertBatch)) {
+    std::vector<std::string> ids;
+    for (int64_t i = start; i < std::min<int64_t>(count, start + kVectorizeUpsertBatch); ++i) {
+      ids.push_back(vector_id(uid, gen, i));
+    }
+    Status s = co_await vectorize_delete(ctx, std::move(ids));
+    if (!s.ok()) co_return s;
+  }
+  co_return ok_status();
+}
+
+Task<Status> delete_vectors_or_tombstone(Ctx& ctx, std::string uid, std::string user_id,
+                                         int64_t gen, int64_t count) {
+  Status gone = co_await delete_vectors(ctx, uid, gen, count);
+  if (gone.ok()) co_return gone;
+  Result<RunMeta> kept = co_await d1_run(ctx, vector_tombstone_stmt(ctx, uid, user_id, gen, count));
+  if (!kept.ok()) co_return kept.take_error();
+  co_return gone;
+}
+
+Task<Status> build_generation(Ctx& ctx, DocumentRecord doc, int64_t gen,
+                              std::optional<std::string> bytes, std::optional<JobTicket> ticket) {
+  Result<bool> claimed = co_await claim_generation(ctx, doc, gen, ticket);
+  if (!claimed.ok()) co_return claimed.take_error();
+  if (!claimed.value()) co_return ok_status();  // superseded or deleted
+
+  if (!bytes) {
+    if (doc.r2_key.empty()) {
+      co_return api_error(422, "documents.source_missing", "The document's file was deleted");
+    }
+    Result<std::string> got =
+        co_await r2_get(ctx, doc.r2_key, static_cast<int64_t>(kMaxExtractBytes));
+    if (!got.ok()) co_return got.take_error();
+    bytes = std::move(got.value());
+  }
+  std::string filename = doc.r2_key.substr(doc.r2_key.rfind('/') + 1);
+  Result<ExtractedText> text =
+      co_await extract_document(ctx, std::move(*bytes), doc.content_type, filename);
+  if (!text.ok()) co_return text.take_error();
+  Result<std::vector<Chunk>> chunked = chunk_text(text.value(), doc.chunking);
+  if (!chunked.ok()) co_return chunked.take_error();
+  if (chunked.value().empty()) {
+    co_return api_error(422, "extract.no_text", "The document contains no indexable text");
+  }
+  co_return co_await index_generation(ctx, std::move(doc), gen, std::move(text.value()),
+                                      std::move(chunked.value()), std::move(ticket));
+}
+
+Task<Status> rebuild_from_chunks(Ctx& ctx, DocumentRecord doc, int64_t gen, int64_t from,
+                                 std::optional<JobTicket> ticket) {
+  Result<bool> claimed = co_await claim_generation(ctx, doc, gen, ticket);
+  if (!claimed.ok()) co_return claimed.take_error();
+  if (!claimed.value()) co_return ok_status();
+  ExtractedText text;
+  text.format = doc.format;
+  std::vector<Chunk> chunks;
+  // Paged by idx so a large document never needs one huge D1 result.
+  for (int64_t next = 0;;) {
+    Result<std::vector<json>> rows = co_await d1_all(
+        ctx, Stmt("SELECT idx, text, char_start, char_end, heading_path FROM chunks "
+                  "WHERE doc_uid = ?1 AND generation = ?2 AND idx >= ?3 ORDER BY idx LIMIT 500",
+                  {doc.uid, from, next}));
+    if (!rows.ok()) co_return rows.take_error();
+    if (rows.value().empty()) break;
+    reassemble(rows.value(), text, chunks);
+    next = get_int(rows.value().back(), "idx").value_or(next) + 1;
+    if (rows.value().size() < 500) break;
+  }
+  if (chunks.empty()) {
+    co_return api_error(409, "documents.source_missing",
+                        "The document's chunks are gone; ingest it again");
+  }
+  co_return co_await index_generation(ctx, std::move(doc), gen, std::move(text), std::move(chunks),
+                                      std::move(ticket));
 }
 
 Task<Status> record_failure(Ctx& ctx, DocumentRecord doc, int64_t gen, ApiError error) {
@@ -301,34 +452,6 @@ Task<Status> record_failure(Ctx& ctx, DocumentRecord doc, int64_t gen, ApiError 
   }
   Result<std::vector<BatchItem>> r = co_await d1_batch(ctx, std::move(stmts));
   if (!r.ok()) co_return r.take_error();
-  co_return ok_status();
-}
-
-Task<Status> run_ingest_job(Ctx& ctx, json job) {
-  std::string uid = string_or(job, "uid", "");
-  std::string user = string_or(job, "user", "");
-  std::optional<int64_t> gen = get_int(job, "generation");
-  if (uid.empty() || user.empty() || !gen) {
-    co_return api_error(400, "jobs.malformed", "Malformed ingest job");
-  }
-  Result<json> row =
-      co_await d1_first(ctx, Stmt("SELECT " + std::string(kDocumentColumns) +
-                                      " FROM documents WHERE uid = ?1 AND user_id = ?2",
-                                  {uid, user}));
-  if (!row.ok()) co_return row.take_error();
-  if (row.value().is_null()) co_return ok_status();  // deleted since: nothing to do
-  DocumentRecord doc = document_from_row(row.value());
-  if (doc.building != gen) co_return ok_status();  // superseded
-  Status built = co_await build_generation(ctx, doc, *gen, std::nullopt);
-  if (built.ok()) co_return built;
-  // A transient failure (storage, AI) is retried by the queue, unless this was the last attempt:
-  // then the document records the failure instead of staying "processing" forever.
-  const int64_t attempt = get_int(job, "attempt").value_or(1);
-  const bool last = string_or(job, "via", "queue") != "queue" ||
-                    attempt >= env_int(ctx.env(), "JOB_MAX_ATTEMPTS", 4);
-  if (built.error().status >= 500 && !last) co_return built;
-  Status recorded = co_await record_failure(ctx, doc, *gen, built.error());
-  if (!recorded.ok()) co_return recorded;
   co_return ok_status();
 }
 

@@ -295,18 +295,21 @@ TEST_CASE("with an LLM bound, the graph comes from its validated JSON; junk fall
 }
 
 TEST_CASE(
-    "queued ingest: only the shim may run jobs; a transient failure retries, then is recorded",
-    "[rag]") {
+    "queued ingest runs as a job: only the shim may run it; a transient failure is retried with "
+    "backoff, then recorded",
+    "[rag][jobs]") {
   auto env = FakeHost::default_env();
   env["INGEST_INLINE_BYTES"] = "16";
   env["EDGECHAT_INTERNAL_TOKEN"] = "0123456789abcdef0123456789abcdef";
+  env["JOB_MAX_ATTEMPTS"] = "2";
+  env["JOB_RETRY_BASE_SECONDS"] = "10";
   FakeHost h(env);
-  json queued_job;
+  std::vector<json> sent;
   h.intercept = [&](const std::string& op, const json& args) -> std::optional<ForcedResult> {
     if (op == "r2.put")
       return ForcedResult{true, json{{"key", args.at("key")}, {"size", 1}}.dump(), ""};
     if (op == "job.enqueue") {
-      queued_job = args.at("body");
+      sent.push_back(args);
       return ForcedResult{true, json{{"via", "queue"}}.dump(), ""};
     }
     if (op == "r2.get") return ForcedResult{false, "R2 is down", "unavailable"};
@@ -316,27 +319,77 @@ TEST_CASE(
   HttpResult made =
       h.post("/api/v1/documents", {{"docId", "big"}, {"content", "more than sixteen bytes"}}, t);
   REQUIRE(made.status == 202);
-  CHECK(queued_job["kind"] == "ingest");
+  const json job_ref = made.body_json["document"]["job"];
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0]["body"] == json{{"jobId", job_ref["id"]}});  // a message carries only the id
+  CHECK_FALSE(sent[0].contains("delaySeconds"));
 
-  auto run = [&](json job, const std::string& token) {
+  auto run = [&](const json& body, const std::string& token) {
     return h.request("POST", "/internal/jobs/run",
                      {{"content-type", "application/json"}, {"x-edgechat-internal", token}},
-                     job.dump());
+                     body.dump());
   };
-  CHECK(run(queued_job, "wrong-token-wrong-token-wrong-tok").status == 404);
-  json job = queued_job;
-  job["via"] = "queue";
-  job["attempt"] = 1;
-  CHECK(run(job, env["EDGECHAT_INTERNAL_TOKEN"]).status == 503);  // the queue will retry
+  const json message = {{"jobId", job_ref["id"]}, {"attempt", 1}, {"via", "queue"}};
+  CHECK(run(message, "wrong-token-wrong-token-wrong-tok").status == 404);
+  HttpResult first = run(message, env["EDGECHAT_INTERNAL_TOKEN"]);
+  REQUIRE(first.status == 200);  // the runner handled the failure: the message is done
+  CHECK(first.body_json["job"]["state"] == "queued");
+  CHECK(first.body_json["job"]["attempts"] == 1);
+  CHECK(first.body_json["job"]["error"]["code"] == "storage.unavailable");
+  REQUIRE(sent.size() == 2);
+  CHECK(sent[1]["delaySeconds"] == 10);  // the retry is delayed by the backoff
   json pending = h.get("/api/v1/documents/big", t).body_json["document"];
   CHECK(pending["state"] == "processing");
-  CHECK(pending.contains("job"));
-  job["attempt"] = 4;
-  CHECK(run(job, env["EDGECHAT_INTERNAL_TOKEN"]).status == 200);
+  CHECK(pending["job"]["id"] == job_ref["id"]);
+
+  // Redelivered early, the message finds the job not yet due and leaves it alone.
+  HttpResult early = run(message, env["EDGECHAT_INTERNAL_TOKEN"]);
+  CHECK(early.status == 200);
+  CHECK(early.body_json["ran"] == false);
+
+  h.advance_seconds(10);
+  HttpResult last = run(message, env["EDGECHAT_INTERNAL_TOKEN"]);
+  REQUIRE(last.status == 200);
+  CHECK(last.body_json["job"]["state"] == "dead");
+  CHECK(last.body_json["job"]["attempts"] == 2);
   json doc = h.get("/api/v1/documents/big", t).body_json["document"];
   CHECK(doc["state"] == "failed");
   CHECK(doc["error"]["code"] == "storage.unavailable");
   CHECK_FALSE(doc.contains("job"));
-  // A superseded or deleted document's job is a no-op.
-  CHECK(run(job, env["EDGECHAT_INTERNAL_TOKEN"]).status == 200);
+  CHECK(sent.size() == 2);  // no retry after the last attempt
+  // A finished job's message is a no-op.
+  CHECK(run(message, env["EDGECHAT_INTERNAL_TOKEN"]).body_json["ran"] == false);
+}
+
+TEST_CASE("a document delete that Vectorize refuses leaves a tombstone; cleanup deletes later",
+          "[rag][cleanup]") {
+  auto env = production_env();
+  env["ADMIN_KEY"] = "admin-key-for-the-tests-0123456789";
+  FakeHost h(env);
+  FakeVectorize fake;
+  h.intercept = [&](const std::string& op, const json& args) { return fake.handle(op, args); };
+  std::string t = register_token(h, "tomb");
+  REQUIRE(h.post("/api/v1/documents", {{"docId", "d"}, {"content", "sea shanties and tides"}}, t)
+              .status == 201);
+  REQUIRE(fake.vectors.size() == 1);
+  fake.down = true;
+  CHECK(h.request("DELETE", "/api/v1/documents/d", {{"authorization", "Bearer " + t}}).status ==
+        204);
+  CHECK(fake.vectors.size() == 1);
+  CHECK(h.query("SELECT count FROM vector_tombstones")[0]["count"] == 1);
+
+  auto cleanup = [&] {
+    return h.request("POST", "/api/admin/cleanup",
+                     {{"content-type", "application/json"}, {"x-admin-key", env["ADMIN_KEY"]}},
+                     json{{"steps", {"vectorTombstones"}}}.dump());
+  };
+  HttpResult refused = cleanup();  // still down: reported, and the tombstone stays
+  REQUIRE(refused.status == 503);
+  CHECK(h.query("SELECT attempts FROM vector_tombstones")[0]["attempts"] == 1);
+  fake.down = false;
+  HttpResult done = cleanup();
+  REQUIRE(done.status == 200);
+  CHECK(done.body_json["removed"]["vectorTombstones"] == 1);
+  CHECK(fake.vectors.empty());
+  CHECK(h.query("SELECT * FROM vector_tombstones").empty());
 }

@@ -1,0 +1,53 @@
+// Admin (seed 003): guarded by the X-Admin-Key (or X-Admin-Token) header, compared in constant
+// time with ADMIN_KEY (auth/admin.hpp): 401 without a key, 403 with a wrong one.
+//   GET  /api/admin/ping      → {ok, time, version}
+//   POST /api/admin/cleanup   {steps?: [names]} → runs cleanup now (jobs/cleanup.hpp) →
+//                             {ok, removed: {step: n}, more: [steps], errors: {step: code}}
+// The same under /api/v1/admin/*. (The admin user and usage routes live in admin_user_routes.cpp.)
+#include "api/routes.hpp"
+#include "auth/admin.hpp"
+#include "jobs/cleanup.hpp"
+
+namespace ec {
+
+namespace {
+
+Task<Result<Response>> do_ping(Call& call) {
+  Status admin = require_admin(call.ctx);
+  if (!admin.ok()) co_return admin.take_error();
+  co_return json_reply(
+      200,
+      {{"ok", true}, {"time", static_cast<int64_t>(call.ctx.now_ms())}, {"version", kVersion}});
+}
+
+Task<Result<Response>> do_cleanup(Call& call) {
+  Status admin = require_admin(call.ctx);
+  if (!admin.ok()) co_return admin.take_error();
+  static const Schema kCleanup = {field("steps").array()};
+  Status valid = validate(call.body, kCleanup, false);
+  if (!valid.ok()) co_return valid.take_error();
+  Result<std::vector<std::string>> only = parse_cleanup_steps(call.body);
+  if (!only.ok()) co_return only.take_error();
+  Result<json> done = co_await run_cleanup(call.ctx, std::move(only.value()), std::nullopt);
+  if (!done.ok()) co_return done.take_error();
+  json body = std::move(done.value());
+  body["ok"] = true;
+  co_return json_reply(200, body);
+}
+
+}  // namespace
+
+bool add_admin_routes(HttpApp& app) {
+  const RouteDef routes[] = {
+      {Method::Get, "/api/admin/ping", do_ping},
+      {Method::Get, "/api/v1/admin/ping", do_ping},
+      {Method::Post, "/api/admin/cleanup", do_cleanup, BodyKind::kOptionalJson},
+      {Method::Post, "/api/v1/admin/cleanup", do_cleanup, BodyKind::kOptionalJson},
+  };
+  for (const RouteDef& r : routes) {
+    if (!app.add(r)) return false;
+  }
+  return true;
+}
+
+}  // namespace ec

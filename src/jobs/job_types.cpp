@@ -1,0 +1,60 @@
+#include "jobs/job_types.hpp"
+
+#include "jobs/cleanup.hpp"
+#include "jobs/job_runner.hpp"
+#include "rag/document_jobs.hpp"
+
+namespace ec {
+
+namespace {
+
+// The test type (EDGECHAT_TEST_HOOKS=1 only): payload {steps, failAttempts, permanent}. It passes
+// `steps` checkpoints, then fails with a 503 while attempts ≤ failAttempts, or with a 422 when
+// permanent — so tests can drive retries, dead-lettering and cancellation through the real runner.
+Task<Result<json>> run_test_job(Ctx& ctx, JobRecord job) {
+  const int64_t steps = std::min<int64_t>(get_int(job.payload, "steps").value_or(0), 100);
+  for (int64_t i = 1; i <= steps; ++i) {
+    Status s =
+        co_await job_checkpoint(ctx, ticket_of(job), static_cast<double>(i) / (steps + 1),
+                                "step " + std::to_string(i) + " of " + std::to_string(steps));
+    if (!s.ok()) co_return s.take_error();
+  }
+  if (job.attempts <= get_int(job.payload, "failAttempts").value_or(0)) {
+    co_return api_error(503, "test.transient", "Failing as told (transient)");
+  }
+  if (get_bool(job.payload, "permanent").value_or(false)) {
+    co_return api_error(422, "test.permanent", "Failing as told (permanent)");
+  }
+  co_return json{{"attempt", job.attempts}, {"steps", steps}};
+}
+
+constexpr JobType kTypes[] = {
+    {"ingest", run_document_job, abandon_document_job, rearm_document_job, false},
+    {"reindex", run_document_job, abandon_document_job, rearm_document_job, false},
+    {"cleanup", run_cleanup_job, nullptr, nullptr, true},
+};
+constexpr JobType kTestType = {"test", run_test_job, nullptr, nullptr, true};
+
+bool test_hooks(const Ctx& ctx) { return ctx.env("EDGECHAT_TEST_HOOKS") == "1"; }
+
+}  // namespace
+
+const JobType* find_job_type(const Ctx& ctx, std::string_view name) {
+  for (const JobType& t : kTypes) {
+    if (t.name == name) return &t;
+  }
+  if (name == kTestType.name && test_hooks(ctx)) return &kTestType;
+  return nullptr;
+}
+
+std::string job_type_names(const Ctx& ctx) {
+  std::string out;
+  for (const JobType& t : kTypes) {
+    if (!out.empty()) out += ", ";
+    out += t.name;
+  }
+  if (test_hooks(ctx)) out += ", test";
+  return out;
+}
+
+}  // namespace ec
