@@ -20,7 +20,8 @@
 // test: targets are shown next to the figures, and a figure that could not be measured says why.
 //
 // Options: --quick (shorter runs, for trying the script out), --skip-load, --skip-native,
-//          --skip-rag, --skip-ingest, --skip-chat, --skip-ratelimit, --only-ratelimit (section 9
+//          --skip-rag, --skip-ingest, --skip-chat, --skip-ratelimit, --skip-debits, --only-debits
+//          (section 10 alone), --only-ratelimit (section 9
 //          alone, nothing saved), --state-on-disk (Miniflare state under bench/.state even when /dev/shm exists),
 //          --wasm-build ok|failed|skipped, --native-build ok|failed|skipped,
 //          --rag-wasm-build ok|failed|skipped (set by scripts/bench).
@@ -42,6 +43,7 @@ import { FAKE_KEY } from "./lib/fake-provider.mjs";
 import { makeFixture } from "./lib/fixture.mjs";
 import { benchRag, RAG_NATIVE, RAG_WASM } from "./rag.mjs";
 import { benchRateLimit, RATE_LIMIT_BENCH_OFF, RATE_LIMIT_BENCH_ON } from "./ratelimit.mjs";
+import { benchDebits } from "./debits.mjs";
 import { benchInstantiate, benchMe, median, percentile } from "./wasm-core.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -811,12 +813,104 @@ function table() {
     add("rate limiter added ms median / p95", `${f(rl.addedMedianMs, 3)} / ${f(rl.addedP95Ms, 3)} (paired ${f(rl.addedPairedMedianMs, 3)})`,
       `≤ ${TARGETS.rateLimitAddedMs} ms`, rl.addedMedianMs <= TARGETS.rateLimitAddedMs ? "met" : "MISSED");
   }
+  const db = results.debits ?? {};
+  if (db.error) {
+    add("debits/s (whole stack)", `n/a: ${db.error}`);
+  } else if (db.runs) {
+    add("debits/s edgechat / +key / reference", `${db.runs.edgechat.debitsPerS} / ${db.runs["edgechat+key"].debitsPerS} / ${db.runs.reference.debitsPerS}`,
+      "ledger consistent", db.ledger.edgechat.consistent && db.ledger.reference.consistent ? "met" : "MISSED");
+    add("debits ratio edgechat / reference", `${f(db.ratio, 2)} (with key ${f(db.ratioWithKey, 2)})`);
+  }
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => String(r[i]).length), 6));
   section(`Summary (${results.when}, ${results.machine.cpus} CPUs, Node ${results.machine.node}${QUICK ? ", --quick" : ""})`);
   for (const r of rows) console.log("  " + r.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd());
 }
 
+// ---------------------------------------------------------------------------------------------
+// 10. credit debits per second through the whole stack
+async function measureDebits() {
+  section("10. Credit debits/s through the whole stack on local workerd, edgechat vs reference (Hono)");
+  if (flag("--skip-debits")) {
+    results.debits = { error: "skipped (--skip-debits)" };
+    console.log("  skipped (--skip-debits)");
+    return;
+  }
+  let edge = null, ref = null;
+  let r;
+  try {
+    const [edgeScript, refScript] = await Promise.all([
+      bundle(path.join(ROOT, "wrangler.toml"), path.join(STATE, "dist-edgechat-debits")),
+      bundle(path.join(BENCH, "reference", "wrangler.toml"), path.join(STATE, "dist-reference-debits")),
+    ]);
+    // edgechat as deployed: rate limits on (high enough never to refuse), Idempotency-Key honoured.
+    [edge, ref] = await Promise.all([
+      serve("edgechat-debits", path.join(ROOT, "wrangler.toml"), edgeScript, RATE_LIMIT_BENCH_ON),
+      serve("reference-debits", path.join(BENCH, "reference", "wrangler.toml"), refScript),
+    ]);
+    await Promise.all([migrate(edge), migrate(ref)]);
+    const username = `bench_d_${Math.random().toString(36).slice(2, 10)}`;
+    const reg = await fetchJson(`${edge.url}/api/v1/auth/register`, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username, password: "bench-password-1" }),
+    });
+    if (reg.status !== 201) throw new Error(`edgechat register answered ${reg.status}: ${reg.text.slice(0, 300)}`);
+    const token = reg.body.accessToken;
+    const userId = reg.body.user.id;
+    await copyRows(edge, ref, "signing_keys");
+    await copyRows(edge, ref, "users", "WHERE id = ?1", [userId]);
+    await copyRows(edge, ref, "sessions", "WHERE user_id = ?1", [userId]);
+    // One probe debit each (both must agree on the price), then a balance no run can exhaust,
+    // added through the ledger so its sum still equals the balance.
+    const probe = {};
+    for (const [name, server] of [["edgechat", edge], ["reference", ref]]) {
+      probe[name] = await fetchJson(`${server.url}/api/v1/billing/usage`, {
+        method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ provider: "openai", model: "gpt-4o-mini", tokensIn: 1000, tokensOut: 100 }),
+      });
+      if (probe[name].status !== 201) throw new Error(`${name} debit answered ${probe[name].status}: ${probe[name].text.slice(0, 300)}`);
+      await server.sql([
+        { sql: "INSERT INTO credit_ledger (id, user_id, delta, balance_after, kind, reason, created_at) " +
+            "SELECT 'bench_topup', user_id, 1000000000000, balance + 1000000000000, 'adjust', 'bench', 0 " +
+            "FROM credit_accounts WHERE user_id = ?1", params: [userId] },
+        { sql: "UPDATE credit_accounts SET balance = balance + 1000000000000 WHERE user_id = ?1", params: [userId] },
+      ]);
+    }
+    if (probe.edgechat.body.credits !== probe.reference.body.credits) {
+      throw new Error(`price differs: edgechat ${probe.edgechat.body.credits}, reference ${probe.reference.body.credits}`);
+    }
+    r = await benchDebits({
+      edge, ref, tokens: { edgechat: token, reference: token },
+      userIds: { edgechat: userId, reference: userId }, quick: QUICK,
+    });
+  } catch (e) {
+    r = { error: String(e?.message ?? e) };
+  } finally {
+    await Promise.all([edge?.stop(), ref?.stop()]);
+  }
+  results.debits = r;
+  if (r.error) {
+    console.log(`  not measured: ${r.error}`);
+    return;
+  }
+  console.log(`  POST /api/v1/billing/usage, ${r.connections} connections, ${r.seconds} s runs ` +
+    "(E R K R E K; K = edgechat with a fresh Idempotency-Key per request); 201s per second");
+  for (const [name, x] of Object.entries(r.runs)) {
+    console.log(`    ${name.padEnd(13)} ${String(x.debitsPerS).padStart(6)} debits/s  (runs ${x.runs.join(", ")})` +
+      `  median ${x.medianMs} ms  p99 ${x.p99Ms} ms  statuses ${JSON.stringify(x.statuses)}`);
+  }
+  console.log(`    ratio edgechat / reference ${f(r.ratio, 2)}, with Idempotency-Key ${f(r.ratioWithKey, 2)}`);
+  for (const [name, l] of Object.entries(r.ledger)) {
+    console.log(`    ${name} ledger: ${l.debits} debit rows, ${l.events} usage events for ${l.answered201} answered 201 + 1 probe, ` +
+      `ledger sum ${l.sum === l.balance ? "=" : "≠"} balance: ${l.consistent ? "consistent" : "INCONSISTENT"}`);
+  }
+}
+
 async function main() {
+  if (flag("--only-debits")) {
+    await measureDebits();
+    console.log("\n  --only-debits: no summary table; bench/results/latest.json left as it was");
+    return;
+  }
   if (flag("--only-ratelimit")) {
     await measureRateLimit();
     console.log("\n  --only-ratelimit: no summary table; bench/results/latest.json left as it was");
@@ -870,6 +964,12 @@ async function main() {
     await measureRateLimit();
   } catch (e) {
     results.rateLimit = { ...(results.rateLimit ?? {}), error: String(e?.message ?? e) };
+    console.log(`  not measured: ${e?.message ?? e}`);
+  }
+  try {
+    await measureDebits();
+  } catch (e) {
+    results.debits = { ...(results.debits ?? {}), error: String(e?.message ?? e) };
     console.log(`  not measured: ${e?.message ?? e}`);
   }
   table();

@@ -25,7 +25,7 @@ inline constexpr std::string_view kCorsExposeHeaders =
     "Content-Type, Content-Disposition, X-Request-Id, X-Credits-Used, X-Credits-Balance, "
     "X-Tokens-In, X-Tokens-Out, X-Provider, X-Model, Retry-After, X-RateLimit-Limit, "
     "X-RateLimit-Remaining, X-RateLimit-Reset, X-Export-Count, X-Export-Truncated, "
-    "X-Export-Next-Cursor";
+    "X-Export-Next-Cursor, X-Credits-Reserved, Idempotent-Replayed";
 
 // Adds Access-Control-Allow-Origin (+ credentials, Vary, expose) to a response for `origin`.
 void apply_cors(const CorsPolicy& p, const std::string* origin, Response& r);

@@ -101,7 +101,8 @@ app.notFound((c) =>
 
 app.get("/health", (c) => c.json({ status: "ok", version: "0.1.0" }));
 
-app.get("/api/v1/auth/me", async (c) => {
+// The bearer's user, as edgechat's authenticate() loads it: RS256 verify, then user ⋈ session.
+async function authenticate(c) {
   const token = bearer(c.req.header("authorization"));
   if (!token) throw new ApiError(401, "auth.missing_token", "Send an access token: Authorization: Bearer …");
   let header;
@@ -129,6 +130,11 @@ app.get("/api/v1/auth/me", async (c) => {
   if (sid && (row.session_id == null || row.session_revoked_at != null)) {
     throw new ApiError(401, "auth.session_revoked", "This session has ended; sign in again");
   }
+  return row;
+}
+
+app.get("/api/v1/auth/me", async (c) => {
+  const row = await authenticate(c);
   return c.json({
     user: {
       createdAt: new Date(row.created_at).toISOString(),
@@ -139,6 +145,56 @@ app.get("/api/v1/auth/me", async (c) => {
       username: row.username,
     },
   });
+});
+
+// A debit for usage a client reports, written the usual way: validate, price, then one D1 batch
+// that creates the account on first use and debits only if the balance covers the price (the same
+// guarded statements as edgechat's, without its Idempotency-Key or rate limit).
+const PRICES = { "openai/gpt-4o-mini": [150, 600] };  // micro-credits per 1k tokens in / out
+const price = (perK, tokens) => Math.ceil((perK * tokens) / 1000);
+
+app.post("/api/v1/billing/usage", async (c) => {
+  const row = await authenticate(c);
+  let body;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw new ApiError(400, "http.invalid_json", "The request body is not valid JSON");
+  }
+  const { provider, model, tokensIn, tokensOut } = body ?? {};
+  const perK = PRICES[`${provider}/${model}`];
+  if (!perK) throw new ApiError(400, "validation.failed", "unknown model");
+  if (!Number.isInteger(tokensIn) || !Number.isInteger(tokensOut) || tokensIn < 0 || tokensOut < 0) {
+    throw new ApiError(400, "validation.failed", "tokensIn and tokensOut are integers ≥ 0");
+  }
+  const cost = price(perK[0], tokensIn) + price(perK[1], tokensOut);
+  const now = Date.now();
+  const usageId = `use_${hex(crypto.getRandomValues(new Uint8Array(12)))}`;
+  const ledgerId = `led_${hex(crypto.getRandomValues(new Uint8Array(12)))}`;
+  const db = c.env.DB;
+  const out = await db.batch([
+    db.prepare("INSERT OR IGNORE INTO credit_accounts (user_id, balance, updated_at) SELECT id, " +
+      "CASE WHEN is_guest = 1 THEN ?2 ELSE ?3 END, ?4 FROM users WHERE id = ?1").bind(row.id, 1e6, 10e6, now),
+    db.prepare("INSERT OR IGNORE INTO credit_ledger (id, user_id, delta, balance_after, kind, reason, created_at) " +
+      "SELECT 'grant_' || id, id, CASE WHEN is_guest = 1 THEN ?2 ELSE ?3 END, CASE WHEN is_guest = 1 THEN ?2 ELSE ?3 END, " +
+      "'grant', 'signup', ?4 FROM users WHERE id = ?1").bind(row.id, 1e6, 10e6, now),
+    db.prepare("INSERT INTO usage_events (id, user_id, kind, route, provider, model, tokens_in, tokens_out, estimated, " +
+      "cost, charged, request_id, created_at) SELECT ?1, ?2, 'report', '', ?3, ?4, ?5, ?6, 0, ?7, ?7, ?8, ?9 " +
+      "FROM credit_accounts WHERE user_id = ?2 AND balance >= ?7")
+      .bind(usageId, row.id, provider, model, tokensIn, tokensOut, cost, c.get("requestId"), now),
+    db.prepare("UPDATE credit_accounts SET balance = balance - ?1, updated_at = ?2 WHERE user_id = ?3 AND ?1 > 0 " +
+      "AND EXISTS (SELECT 1 FROM usage_events WHERE id = ?4)").bind(cost, now, row.id, usageId),
+    db.prepare("INSERT INTO credit_ledger (id, user_id, delta, balance_after, kind, ref, request_id, created_at) " +
+      "SELECT ?1, user_id, -?2, balance, 'debit', ?3, ?4, ?5 FROM credit_accounts WHERE user_id = ?6 AND ?2 > 0 " +
+      "AND EXISTS (SELECT 1 FROM usage_events WHERE id = ?3)")
+      .bind(ledgerId, cost, usageId, c.get("requestId"), now, row.id),
+    db.prepare("SELECT balance, EXISTS (SELECT 1 FROM usage_events WHERE id = ?1) AS debited " +
+      "FROM credit_accounts WHERE user_id = ?2").bind(usageId, row.id),
+  ]);
+  const result = out[5].results[0];
+  if (!result?.debited) throw new ApiError(402, "credits.insufficient", "Not enough credits");
+  return c.json({ usageId, userId: row.id, provider, model, tokensIn, tokensOut,
+    credits: cost / 1e6, balance: result.balance / 1e6 }, 201);
 });
 
 export default app;
