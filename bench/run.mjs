@@ -900,7 +900,8 @@ async function measureDebits() {
   }
   console.log(`    ratio edgechat / reference ${f(r.ratio, 2)}, with Idempotency-Key ${f(r.ratioWithKey, 2)}`);
   for (const [name, l] of Object.entries(r.ledger)) {
-    console.log(`    ${name} ledger: ${l.debits} debit rows, ${l.events} usage events for ${l.answered201} answered 201 + 1 probe, ` +
+    console.log(`    ${name} ledger: ${l.debits} debit rows, ${l.events} usage events for ${l.answered201} answered 201 + 1 probe` +
+      ` + ${l.unansweredAtRunEnd} cut off at the end of a run, ` +
       `ledger sum ${l.sum === l.balance ? "=" : "≠"} balance: ${l.consistent ? "consistent" : "INCONSISTENT"}`);
   }
 }
