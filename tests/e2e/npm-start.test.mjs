@@ -281,6 +281,37 @@ test("chat: ask about an uploaded Markdown document → SSE answer citing it →
   assert.equal((await (await get(`/api/v1/chats/${chatId}/messages`)).json()).messages.length, 2);
 });
 
+test("credits: a new account's grant, a debit kept under its Idempotency-Key, the usage report", async () => {
+  const reg = await post("/api/v1/auth/register", { username: `e2e_c_${Date.now()}`, password: "correct horse battery" });
+  assert.equal(reg.status, 201);
+  const { accessToken: token } = await reg.json();
+  const auth = { authorization: `Bearer ${token}` };
+  const start = await politeFetch(`${BASE}/api/credits`, { headers: auth });
+  assert.equal((await start.json()).balance, 10);
+  const report = () => politeFetch(`${BASE}/api/billing/usage`, {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json", "idempotency-key": "e2e-debit-1" },
+    body: JSON.stringify({ provider: "openai", model: "gpt-4o-mini", tokensIn: 2000, tokensOut: 500 }),
+  });
+  const first = await report();
+  assert.equal(first.status, 201);
+  const used = Number(first.headers.get("x-credits-used"));
+  assert.ok(used > 0);
+  const again = await report();
+  assert.equal(again.status, 201);
+  assert.equal(again.headers.get("idempotent-replayed"), "true");
+  assert.deepEqual(await again.json(), await first.json());
+  const end = await (await politeFetch(`${BASE}/api/credits`, { headers: auth })).json();
+  assert.ok(Math.abs(end.balance - (10 - used)) < 1e-9, `charged once: ${end.balance}`);
+  const usage = await (await politeFetch(`${BASE}/api/billing/usage`, { headers: auth })).json();
+  assert.equal(usage.totals.calls, 1);
+  assert.equal(usage.daily[0].model, "gpt-4o-mini");
+  // Without ADMIN_KEY configured the admin routes are closed to everyone.
+  const adminRes = await politeFetch(`${BASE}/api/admin/users`, { headers: { "x-admin-key": "not-the-key-000000" } });
+  assert.ok([401, 403].includes(adminRes.status));
+  assert.match((await adminRes.json()).error.code, /^admin\./);
+});
+
 test("rate limits: past the default allowance, 429 with Retry-After and the X-RateLimit headers", async () => {
   // A client address of its own (wrangler dev, like Cloudflare's edge, passes CF-Connecting-IP on),
   // anonymous in the default group: 10 a minute.
