@@ -79,12 +79,7 @@ Task<Result<Response>> do_list_users(Call& call) {
          bind(static_cast<int64_t>(limit.value() + 1));
   Result<std::vector<json>> rows = co_await d1_all(call.ctx, Stmt{sql, std::move(params)});
   if (!rows.ok()) co_return rows.take_error();
-  json next = nullptr;
-  if (rows.value().size() > limit.value()) {
-    const json& last = rows.value()[limit.value() - 1];
-    next = encode_page_cursor({get_int(last, "created_at").value_or(0), string_or(last, "id", "")});
-    rows.value().resize(limit.value());
-  }
+  json next = next_page_cursor(rows.value(), limit.value());
   json users = json::array();
   for (const json& row : rows.value()) users.push_back(admin_user_json(row));
   co_return json_reply(200, {{"users", std::move(users)}, {"nextCursor", std::move(next)}});

@@ -70,12 +70,7 @@ Task<Result<Response>> do_ledger(Call& call) {
   sql += " ORDER BY created_at DESC, id DESC LIMIT ?" + std::to_string(params.size());
   Result<std::vector<json>> rows = co_await d1_all(call.ctx, Stmt{sql, std::move(params)});
   if (!rows.ok()) co_return rows.take_error();
-  json next = nullptr;
-  if (rows.value().size() > limit.value()) {
-    const json& last = rows.value()[limit.value() - 1];
-    next = encode_page_cursor({get_int(last, "created_at").value_or(0), string_or(last, "id", "")});
-    rows.value().resize(limit.value());
-  }
+  json next = next_page_cursor(rows.value(), limit.value());
   json entries = json::array();
   for (const json& row : rows.value()) entries.push_back(ledger_entry_json(row));
   co_return json_reply(200, {{"entries", std::move(entries)}, {"nextCursor", std::move(next)}});

@@ -157,12 +157,7 @@ Task<Result<json>> usage_report(Ctx& ctx, UsageQuery q) {
   }
   json events = json::array();
   std::vector<json>& rows = items[2].rows;
-  json next = nullptr;
-  if (rows.size() > q.limit) {
-    const json& last = rows[q.limit - 1];
-    next = encode_page_cursor({get_int(last, "created_at").value_or(0), string_or(last, "id", "")});
-    rows.resize(q.limit);
-  }
+  json next = next_page_cursor(rows, q.limit);
   for (const json& row : rows) events.push_back(usage_event_json(row));
   co_return json{{"from", iso8601_ms(q.from_ms)},
                  {"to", iso8601_ms(q.to_ms)},

@@ -1,5 +1,7 @@
 #include "chat/page_cursor.hpp"
 
+#include "core/json.hpp"
+
 #include "crypto/encoding.hpp"
 
 #include <charconv>
@@ -28,6 +30,15 @@ std::optional<PageCursor> decode_page_cursor(std::string_view text) {
     if (!ok) return std::nullopt;
   }
   return c;
+}
+
+json next_page_cursor(std::vector<json>& rows, size_t limit, std::string_view time_column) {
+  if (rows.size() <= limit || limit == 0) return nullptr;
+  const json& last = rows[limit - 1];
+  json next =
+      encode_page_cursor({get_int(last, time_column).value_or(0), string_or(last, "id", "")});
+  rows.resize(limit);
+  return next;
 }
 
 }  // namespace ec
