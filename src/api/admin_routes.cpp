@@ -44,8 +44,10 @@ bool add_admin_routes(HttpApp& app) {
       {Method::Post, "/api/admin/cleanup", do_cleanup, BodyKind::kOptionalJson},
       {Method::Post, "/api/v1/admin/cleanup", do_cleanup, BodyKind::kOptionalJson},
   };
+  // Their own rate-limit group, so an operator can size it (RATE_LIMITS {"admin": …}) apart from
+  // users' traffic.
   for (const RouteDef& r : routes) {
-    if (!app.add(r)) return false;
+    if (!app.add(in_rate_group(kRateAdmin, r))) return false;
   }
   return true;
 }

@@ -186,8 +186,10 @@ bool add_admin_user_routes(HttpApp& app) {
       {Method::Get, "/api/admin/usage", do_admin_usage},
       {Method::Get, "/api/v1/admin/usage", do_admin_usage},
   };
+  // Their own rate-limit group, so an operator can size it (RATE_LIMITS {"admin": …}) apart from
+  // users' traffic.
   for (const RouteDef& r : routes) {
-    if (!app.add(r)) return false;
+    if (!app.add(in_rate_group(kRateAdmin, r))) return false;
   }
   return true;
 }

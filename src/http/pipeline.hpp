@@ -48,9 +48,10 @@ enum class BodyKind {
 // Rate-limit groups (limits/rate_limit.hpp): the routes of a group share one allowance per caller,
 // sized by RATE_LIMITS. A name not listed here is a group of its own with default's limits.
 inline constexpr std::string_view kRateDefault = "default";
-inline constexpr std::string_view kRateAuth = "auth";  // routes that hand out credentials
-inline constexpr std::string_view kRateAi = "ai";      // routes that run a model or a search
-inline constexpr std::string_view kRateExempt = "";    // never limited (health, JWKS, internal)
+inline constexpr std::string_view kRateAuth = "auth";    // routes that hand out credentials
+inline constexpr std::string_view kRateAi = "ai";        // routes that run a model or a search
+inline constexpr std::string_view kRateAdmin = "admin";  // X-Admin-Key routes (operators, scripts)
+inline constexpr std::string_view kRateExempt = "";      // never limited (health, JWKS, internal)
 
 struct RouteDef {
   Method method;
