@@ -59,7 +59,8 @@ Task<Result<Response>> do_delete(Call& call) {
 bool add_api_key_routes(HttpApp& app) {
   const RouteDef routes[] = {
       {Method::Get, "/api/v1/api-keys", do_list},
-      {Method::Post, "/api/v1/api-keys", do_create, BodyKind::kJson, &kCreateApiKeySchema},
+      {Method::Post, "/api/v1/api-keys", do_create, BodyKind::kJson, &kCreateApiKeySchema,
+       ErrorStyle::kCanonical, 0, kRateDefault, /*issues_secret=*/true},
       {Method::Delete, "/api/v1/api-keys/:id", do_delete},
   };
   for (const RouteDef& r : routes) {

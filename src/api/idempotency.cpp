@@ -150,9 +150,10 @@ Task<Result<Response>> run_idempotent(Call& call, const RouteDef& def) {
       co_return e;
     }
     if (row.contains("body") && row["body"].is_null()) {
-      co_return api_error(409, "idempotency.not_replayable",
-                          "The request with this Idempotency-Key was answered as a stream, which "
-                          "cannot be replayed; read its result instead");
+      co_return api_error(
+          409, "idempotency.not_replayable",
+          "The request with this Idempotency-Key succeeded, but its answer (a "
+          "stream, or credentials shown once) is not kept; read its result instead");
     }
     co_return replay(row);
   }
@@ -173,7 +174,9 @@ Task<Result<Response>> run_idempotent(Call& call, const RouteDef& def) {
   for (const auto& [name, value] : kept.headers) {
     if (!per_response_header(name)) headers.push_back(json::array({name, value}));
   }
-  const bool keep_body = replayable(kept);
+  // A credential shown once stays shown once: its answer is marked done but not kept.
+  const bool secret = out.ok() && kept.status < 300 && answers_with_secret(def);
+  const bool keep_body = replayable(kept) && !secret;
   Result<RunMeta> stored = co_await d1_run(
       ctx, Stmt{"UPDATE idempotency_keys SET state = 'done', status = ?1, headers = ?2, body = ?3 "
                 "WHERE scope = ?4 AND key = ?5 AND request_hash = ?6",

@@ -8,8 +8,9 @@
 //
 // Results that say "try again" — 402, 429 and 5xx — are not kept, so a retry with the same key
 // runs again. A streamed answer cannot be replayed (its events went to the first client and the
-// resumable log): a repeat gets 409 idempotency.not_replayable. An entry whose request died
-// mid-way is taken over by a repeat after kIdempotencyLockMs.
+// resumable log), nor can one that handed out credentials (tokens, a new API key: keeping them
+// would store secrets in clear): a repeat gets 409 idempotency.not_replayable. An entry whose
+// request died mid-way is taken over by a repeat after kIdempotencyLockMs.
 #pragma once
 
 #include "http/pipeline.hpp"

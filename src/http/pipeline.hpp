@@ -62,7 +62,16 @@ struct RouteDef {
   ErrorStyle style = ErrorStyle::kCanonical;
   size_t body_limit = 0;  // JSON body limit for this route; 0 = BODY_LIMIT_BYTES
   std::string_view rate_group = kRateDefault;
+  // Its success answer carries a secret shown once (tokens, a new API key): never kept for an
+  // Idempotency-Key replay, since the store would then hold the secret in clear.
+  bool issues_secret = false;
 };
+
+// True for routes whose success answer hands out a credential: the auth group, and any route
+// marked issues_secret.
+inline bool answers_with_secret(const RouteDef& def) {
+  return def.issues_secret || def.rate_group == kRateAuth;
+}
 
 // `def` in another rate-limit group than the default: in_rate_group(kRateAi, {Method::Post, …}).
 inline RouteDef in_rate_group(std::string_view group, RouteDef def) {

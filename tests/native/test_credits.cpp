@@ -257,7 +257,7 @@ TEST_CASE("idempotency: a repeat replays, a different body is 422, a running one
   check_ledger(h, a.id);
 }
 
-TEST_CASE("idempotency: errors are kept like results, and anonymous keys are per client IP") {
+TEST_CASE("idempotency: credentials are never kept, errors are, and anonymous keys are per IP") {
   FakeHost h(billing_env());
   ec::testing::Headers hs{{"content-type", "application/json"},
                           {"idempotency-key", "signup-1"},
@@ -265,10 +265,27 @@ TEST_CASE("idempotency: errors are kept like results, and anonymous keys are per
   json body = {{"username", "gina"}, {"password", "long enough pw"}};
   HttpResult first = h.request("POST", "/api/v1/auth/register", hs, body.dump());
   REQUIRE(first.status == 201);
+  // Tokens are shown once: the repeat is told the first succeeded, and nothing is kept in clear.
   HttpResult again = h.request("POST", "/api/v1/auth/register", hs, body.dump());
-  CHECK(again.status == 201);
-  CHECK(again.body == first.body);  // the same tokens: no second account, no second session
+  CHECK(again.status == 409);
+  CHECK(code_of(again) == "idempotency.not_replayable");
   CHECK(h.query("SELECT COUNT(*) AS n FROM users")[0]["n"] == 1);
+  CHECK(h.query("SELECT body FROM idempotency_keys")[0]["body"].is_null());
+  const std::string refresh = first.body_json["refreshToken"].get<std::string>();
+  CHECK(h.query("SELECT * FROM idempotency_keys").dump().find(refresh) == std::string::npos);
+  // The same for a new API key, shown once.
+  ec::testing::Headers kh{
+      {"content-type", "application/json"},
+      {"authorization", "Bearer " + first.body_json["accessToken"].get<std::string>()},
+      {"idempotency-key", "key-1"}};
+  HttpResult k1 = h.request("POST", "/api/v1/api-keys", kh, json{{"name", "ci"}}.dump());
+  REQUIRE(k1.status == 201);
+  HttpResult k2 = h.request("POST", "/api/v1/api-keys", kh, json{{"name", "ci"}}.dump());
+  CHECK(k2.status == 409);
+  CHECK(h.query("SELECT COUNT(*) AS n FROM api_keys")[0]["n"] == 1);
+  CHECK(h.query("SELECT * FROM idempotency_keys")
+            .dump()
+            .find(k1.body_json["apiKey"]["key"].get<std::string>()) == std::string::npos);
   hs[2].second = "203.0.113.10";
   HttpResult elsewhere = h.request("POST", "/api/v1/auth/register", hs, body.dump());
   CHECK(elsewhere.status == 409);  // ran: the username is taken
