@@ -149,24 +149,14 @@ Task<Result<Response>> do_user_credits(Call& call) {
       co_await adjust_credits(call.ctx, id, *micros, set,
                               string_or(call.body, "reason", set ? "admin set" : "admin adjust"));
   if (!adj.ok()) co_return adj.take_error();
-  Response r = json_reply(200, {{"userId", id},
-                                {"entryId", adj.value().entry_id},
-                                {"delta", credits_json(adj.value().delta)},
-                                {"balance", credits_json(adj.value().balance)}});
-  r.headers.emplace_back("x-credits-balance", format_credits(adj.value().balance));
-  co_return r;
+  co_return adjustment_reply(id, adj.value());
 }
 
 Task<Result<Response>> do_admin_usage(Call& call) {
+  // The key is required here (the billing route would fall back to the signed-in user).
   Status admin = require_admin(call.ctx);
   if (!admin.ok()) co_return admin.take_error();
-  Result<UsageAccess> who = co_await usage_access(call, call.query_param("userId"));
-  if (!who.ok()) co_return who.take_error();
-  Result<UsageQuery> q = usage_query_from(call, who.value());
-  if (!q.ok()) co_return q.take_error();
-  Result<json> report = co_await usage_report(call.ctx, std::move(q.value()));
-  if (!report.ok()) co_return report.take_error();
-  co_return json_reply(200, std::move(report.value()));
+  co_return co_await usage_report_reply(call);
 }
 
 }  // namespace

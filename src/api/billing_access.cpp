@@ -3,6 +3,7 @@
 #include "api/paging.hpp"
 #include "auth/admin.hpp"
 #include "auth/service.hpp"
+#include "billing/credit_amount.hpp"
 #include "bindings/d1.hpp"
 #include "core/ascii.hpp"
 #include "core/json.hpp"
@@ -63,6 +64,25 @@ Result<UsageQuery> usage_query_from(const Call& call, const UsageAccess& who) {
   q.limit = limit.value();
   if (const std::string* c = call.query_param("cursor")) q.cursor = *c;
   return q;
+}
+
+Task<Result<Response>> usage_report_reply(Call& call) {
+  Result<UsageAccess> who = co_await usage_access(call, call.query_param("userId"));
+  if (!who.ok()) co_return who.take_error();
+  Result<UsageQuery> q = usage_query_from(call, who.value());
+  if (!q.ok()) co_return q.take_error();
+  Result<json> report = co_await usage_report(call.ctx, std::move(q.value()));
+  if (!report.ok()) co_return report.take_error();
+  co_return json_reply(200, std::move(report.value()));
+}
+
+Response adjustment_reply(const std::string& user_id, const Adjustment& adj) {
+  Response r = json_reply(200, {{"userId", user_id},
+                                {"entryId", adj.entry_id},
+                                {"delta", credits_json(adj.delta)},
+                                {"balance", credits_json(adj.balance)}});
+  r.headers.emplace_back("x-credits-balance", format_credits(adj.balance));
+  return r;
 }
 
 Task<Result<std::string>> resolve_user_ref(Ctx& ctx, const json& body) {

@@ -1,6 +1,7 @@
 // Who may see or record whose usage, shared by the billing and admin routes.
 #pragma once
 
+#include "billing/credits.hpp"
 #include "billing/usage.hpp"
 #include "http/pipeline.hpp"
 
@@ -20,6 +21,13 @@ Task<Result<UsageAccess>> usage_access(Call& call, const std::string* for_user);
 // ?from=&to= (dates, ISO times or epoch ms; default the last 30 days), ?provider=&model=&kind=,
 // ?limit= (1–200, default 50), ?cursor=.
 Result<UsageQuery> usage_query_from(const Call& call, const UsageAccess& who);
+
+// GET usage report for the caller's access (usage_access + usage_query_from + usage_report): the
+// one body of /api/billing/usage and /api/admin/usage.
+Task<Result<Response>> usage_report_reply(Call& call);
+
+// 200 {userId, entryId, delta, balance} + X-Credits-Balance for an admin adjustment.
+Response adjustment_reply(const std::string& user_id, const Adjustment& adj);
 
 // The user a body names by "userId", "username" or "email": 400 when it names none, 404 when no
 // such user exists.

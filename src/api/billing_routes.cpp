@@ -94,22 +94,10 @@ Task<Result<Response>> do_adjust(Call& call) {
       co_await adjust_credits(call.ctx, user.value(), *micros, set,
                               string_or(call.body, "reason", set ? "admin set" : "admin adjust"));
   if (!adj.ok()) co_return adj.take_error();
-  co_return with_balance(json_reply(200, {{"userId", user.value()},
-                                          {"entryId", adj.value().entry_id},
-                                          {"delta", credits_json(adj.value().delta)},
-                                          {"balance", credits_json(adj.value().balance)}}),
-                         adj.value().balance);
+  co_return adjustment_reply(user.value(), adj.value());
 }
 
-Task<Result<Response>> do_usage(Call& call) {
-  Result<UsageAccess> who = co_await usage_access(call, call.query_param("userId"));
-  if (!who.ok()) co_return who.take_error();
-  Result<UsageQuery> q = usage_query_from(call, who.value());
-  if (!q.ok()) co_return q.take_error();
-  Result<json> report = co_await usage_report(call.ctx, std::move(q.value()));
-  if (!report.ok()) co_return report.take_error();
-  co_return json_reply(200, std::move(report.value()));
-}
+Task<Result<Response>> do_usage(Call& call) { co_return co_await usage_report_reply(call); }
 
 // Records a call a client made itself (or, with the admin key, one made for any user) and
 // debits its price from the model table: 402 when the balance cannot cover it.
