@@ -8,7 +8,7 @@ namespace ec {
 
 inline constexpr std::string_view kVersion = "0.1.0";
 // The newest migration this core expects; /ready is 503 until D1 has it.
-inline constexpr std::string_view kLatestMigration = "0005_jobs.sql";
+inline constexpr std::string_view kLatestMigration = "0006_document_builds.sql";
 
 bool add_health_routes(HttpApp& app);
 bool add_auth_routes(HttpApp& app);          // /api/v1/auth/*, /.well-known/jwks.json

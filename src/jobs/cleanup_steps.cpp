@@ -4,6 +4,7 @@
 #include "bindings/d1.hpp"
 #include "bindings/r2.hpp"
 #include "bindings/vectorize.hpp"
+#include "rag/document_builds.hpp"
 #include "rag/ingest.hpp"
 
 #include <algorithm>
@@ -105,6 +106,21 @@ Task<Result<CleanupStepResult>> pending_uploads(Ctx& ctx, CleanupPolicy p) {
 // Removes the rows of `table` (chunks, graph_entities, graph_relations) in the next window of
 // p.scan ids whose generation is neither their document's live one nor the one being built.
 // Returns the removed rows' (doc_uid, generation, idx, remote) when `table` is chunks.
+// Inline builds whose request died mid-build (no progress for kInlineBuildStaleMs): the document
+// goes back to its live generation and says why; orphanChunks then removes what the build wrote.
+Task<Result<CleanupStepResult>> stale_builds(Ctx& ctx, CleanupPolicy p) {
+  Result<RunMeta> r = co_await d1_run(
+      ctx, Stmt("UPDATE documents SET building = NULL, chunks_done = 0, chunks_total = 0, "
+                "state = CASE WHEN generation > 0 THEN 'ready' ELSE 'failed' END, "
+                "error_code = 'documents.build_abandoned', error_message = 'The request building "
+                "this version ended before it finished; ingest it again', updated_at = ?1 "
+                "WHERE uid IN (SELECT uid FROM documents WHERE building IS NOT NULL AND job_id IS "
+                "NULL AND updated_at < ?2 LIMIT ?3)",
+                {p.now_ms, p.now_ms - kInlineBuildStaleMs, p.batch}));
+  if (!r.ok()) co_return r.take_error();
+  co_return CleanupStepResult{r.value().changes, r.value().changes >= p.batch};
+}
+
 struct ScanResult {
   std::vector<json> removed;
   bool more = false;
@@ -245,7 +261,8 @@ Task<Result<CleanupStepResult>> orphan_objects(Ctx& ctx, CleanupPolicy p) {
       Result<std::vector<json>> orphans = co_await d1_all(
           ctx, Stmt("SELECT j.value AS key FROM json_each(?1) j WHERE "
                     "NOT EXISTS (SELECT 1 FROM files f WHERE f.r2_key = j.value) AND "
-                    "NOT EXISTS (SELECT 1 FROM documents d WHERE d.r2_key = j.value)",
+                    "NOT EXISTS (SELECT 1 FROM documents d WHERE d.r2_key = j.value OR "
+                    "json_extract(d.pending, '$.r2Key') = j.value)",
                     {dump_json(candidates)}));
       if (!orphans.ok()) co_return orphans.take_error();
       std::vector<std::string> keys;
@@ -289,6 +306,7 @@ const std::vector<CleanupStep>& cleanup_steps() {
       {"creditHolds", credit_holds},
       {"jobs", finished_jobs},
       {"streams", streams},
+      {"staleBuilds", stale_builds},
       {"orphanChunks", orphan_chunks},
       {"orphanGraph", orphan_graph},
       {"vectorTombstones", vector_tombstones},

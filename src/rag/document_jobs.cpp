@@ -3,6 +3,7 @@
 #include "bindings/d1.hpp"
 #include "http/validate.hpp"
 #include "jobs/job_runner.hpp"
+#include "rag/document_builds.hpp"
 #include "rag/ingest.hpp"
 
 #include <algorithm>
@@ -21,7 +22,8 @@ Task<Result<std::optional<DocumentRecord>>> job_document(Ctx& ctx, const JobReco
                                   {job.ref, job.user_id}));
   if (!row.ok()) co_return row.take_error();
   if (row.value().is_null()) co_return std::optional<DocumentRecord>();
-  co_return std::optional<DocumentRecord>(document_from_row(row.value()));
+  // As its build sees it: what the build will make live, over the live record.
+  co_return std::optional<DocumentRecord>(as_built(document_from_row(row.value())));
 }
 
 bool builds_from_chunks(const JobRecord& job) {
@@ -88,7 +90,7 @@ Task<Status> rearm_document_job(Ctx& ctx, JobRecord job) {
       "UPDATE documents SET building = ?3, chunks_done = 0, chunks_total = 0, error_code = NULL, "
       "error_message = NULL, job_id = ?4, updated_at = ?5, "
       "state = CASE WHEN generation > 0 THEN 'ready' ELSE 'queued' END "
-      "WHERE uid = ?1 AND user_id = ?2 AND generation < ?3 AND "
+      "WHERE uid = ?1 AND user_id = ?2 AND generation < ?3 AND last_generation = ?3 AND "
       "(building IS NULL OR (building = ?3 AND job_id = ?4))";
   json params = json::array({job.ref, job.user_id, *gen, job.id, now_ms(ctx)});
   if (builds_from_chunks(job)) {
@@ -125,10 +127,6 @@ Task<Result<ReindexStarted>> start_reindex(Ctx& ctx, std::string user_id, Reinde
   Result<DocumentRecord> found = co_await find_document(ctx, user_id, req.document_id);
   if (!found.ok()) co_return found.take_error();
   DocumentRecord doc = std::move(found.value());
-  if (doc.building) {
-    co_return api_error(409, "documents.busy",
-                        "This document is being built; wait for its job or cancel it first");
-  }
   const bool from_source = !doc.r2_key.empty();
   if (!from_source && doc.generation == 0) {
     co_return api_error(409, "documents.source_missing",
@@ -146,7 +144,18 @@ Task<Result<ReindexStarted>> start_reindex(Ctx& ctx, std::string user_id, Reinde
     Status ok = validate_chunk_options(chunking);
     if (!ok.ok()) co_return ok.take_error();
   }
-  const int64_t gen = doc.generation + 1;
+  // Claim the document first: a concurrent ingest or reindex of it makes this one a 409.
+  const std::string job_id = co_await new_job_id(ctx);
+  ClaimRequest claim;
+  claim.uid = doc.uid;
+  claim.spec = spec_of(doc);
+  claim.spec.chunking = chunking;
+  claim.job_id = job_id;
+  claim.require_generation = doc.generation;
+  Result<std::optional<int64_t>> claimed = co_await claim_next_generation(ctx, std::move(claim));
+  if (!claimed.ok()) co_return claimed.take_error();
+  if (!claimed.value()) co_return document_busy_error();
+  const int64_t gen = *claimed.value();
   NewJob job;
   job.type = "reindex";
   job.user_id = user_id;
@@ -157,22 +166,9 @@ Task<Result<ReindexStarted>> start_reindex(Ctx& ctx, std::string user_id, Reinde
   job.ref = doc.uid;
   job.max_attempts = req.max_attempts;
   job.delay_s = req.delay_s;
-  const std::string job_id = co_await new_job_id(ctx);
-  // Claim the document first: a concurrent ingest or reindex of it makes this one a 409.
-  Result<RunMeta> claimed = co_await d1_run(
-      ctx, Stmt("UPDATE documents SET building = ?2, chunks_done = 0, chunks_total = 0, "
-                "error_code = NULL, error_message = NULL, job_id = ?3, chunk_size = ?4, "
-                "chunk_overlap = ?5, updated_at = ?6 WHERE uid = ?1 AND building IS NULL AND "
-                "generation = ?7",
-                {doc.uid, gen, job_id, chunking.max_chars, chunking.overlap, now_ms(ctx),
-                 doc.generation}));
-  if (!claimed.ok()) co_return claimed.take_error();
-  if (claimed.value().changes == 0) {
-    co_return api_error(409, "documents.busy", "This document changed meanwhile; try again");
-  }
   Result<RunMeta> inserted = co_await d1_run(ctx, insert_job_stmt(ctx, job_id, job));
   if (!inserted.ok()) {
-    Status released = co_await record_failure(ctx, doc, gen, inserted.error());
+    Status released = co_await release_build(ctx, doc, gen);
     (void)released;
     co_return inserted.take_error();
   }

@@ -10,6 +10,7 @@
 #include "files/object_key.hpp"
 #include "http/validate.hpp"
 #include "jobs/job_store.hpp"
+#include "rag/document_builds.hpp"
 #include "rag/extract_text.hpp"
 #include "rag/ingest.hpp"
 
@@ -44,11 +45,64 @@ bool valid_meta_key(std::string_view k) {
 
 std::string str_col(const json& row, std::string_view k) { return string_or(row, k, ""); }
 
-Task<Status> remove_unready(Ctx& ctx, std::string uid) {
-  Result<RunMeta> r =
-      co_await d1_run(ctx, Stmt("DELETE FROM documents WHERE uid = ?1 AND generation = 0", {uid}));
+// A document whose first build failed while its client waited: it never existed.
+Task<Status> remove_unready(Ctx& ctx, std::string uid, int64_t gen) {
+  Result<RunMeta> r = co_await d1_run(
+      ctx, Stmt("DELETE FROM documents WHERE uid = ?1 AND generation = 0 AND building = ?2",
+                {uid, gen}));
   if (!r.ok()) co_return r.take_error();
   co_return ok_status();
+}
+
+struct ClaimedDocument {
+  DocumentRecord doc;  // as the build sees it: the spec over the live record
+  int64_t generation = 0;
+};
+
+// The user's document `doc_id` (or a new one) claimed for a build of `spec`; 409
+// "documents.busy" while another build of it is in flight.
+Task<Result<ClaimedDocument>> claim_document(Ctx& ctx, std::string user_id,
+                                             std::optional<std::string> doc_id, BuildSpec spec) {
+  const int64_t now = static_cast<int64_t>(ctx.now_ms());
+  // Twice at most: a request that lost the race to create the row claims it on its second pass.
+  for (int pass = 0; pass < 2; ++pass) {
+    if (doc_id) {
+      Result<DocumentRecord> existing = co_await find_document(ctx, user_id, *doc_id);
+      if (existing.ok()) {
+        ClaimRequest claim;
+        claim.uid = existing.value().uid;
+        claim.spec = spec;
+        Result<std::optional<int64_t>> gen = co_await claim_next_generation(ctx, std::move(claim));
+        if (!gen.ok()) co_return gen.take_error();
+        if (!gen.value()) co_return document_busy_error();
+        DocumentRecord doc = with_spec(std::move(existing.value()), spec);
+        doc.building = *gen.value();
+        co_return ClaimedDocument{std::move(doc), *gen.value()};
+      }
+      if (existing.error().status != 404) co_return existing.take_error();
+    }
+    DocumentRecord doc;
+    doc.uid = co_await new_id(ctx, "doc_");
+    doc.id = doc_id.value_or(doc.uid);
+    doc.user_id = user_id;
+    doc.state = "queued";
+    doc.building = 1;
+    doc.created_ms = now;
+    doc.updated_ms = now;
+    doc = with_spec(std::move(doc), spec);
+    Result<RunMeta> ins = co_await d1_run(
+        ctx, Stmt("INSERT INTO documents (uid, id, user_id, title, metadata, source, file_id, "
+                  "r2_key, content_type, state, building, last_generation, pending, chunk_size, "
+                  "chunk_overlap, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                  "?9, 'queued', 1, 1, ?10, ?11, ?12, ?13, ?13)",
+                  {doc.uid, doc.id, user_id, spec.title, dump_json(spec.metadata), spec.source,
+                   spec.file_id.empty() ? json(nullptr) : json(spec.file_id),
+                   spec.r2_key.empty() ? json(nullptr) : json(spec.r2_key), spec.content_type,
+                   build_spec_json(spec), spec.chunking.max_chars, spec.chunking.overlap, now}));
+    if (ins.ok()) co_return ClaimedDocument{std::move(doc), 1};
+    if (!is_conflict(ins.error()) || !doc_id) co_return ins.take_error();
+  }
+  co_return document_busy_error();
 }
 
 }  // namespace
@@ -85,6 +139,9 @@ DocumentRecord document_from_row(const json& row) {
   d.updated_ms = get_int(row, "updated_at").value_or(0);
   d.ready_ms = get_int(row, "ready_at").value_or(0);
   d.job_id = str_col(row, "job_id");
+  if (std::optional<json> p = parse_json(str_col(row, "pending")); p && p->is_object()) {
+    d.pending = std::move(*p);
+  }
   return d;
 }
 
@@ -225,80 +282,32 @@ Task<Result<DocumentRecord>> find_document(Ctx& ctx, std::string user_id, std::s
 }
 
 Task<Result<IngestStarted>> start_ingest(Ctx& ctx, User user, IngestRequest req) {
-  const int64_t now = static_cast<int64_t>(ctx.now_ms());
-  std::string source = req.content ? "content" : "file";
-  std::string r2_key;
-  std::string content_type = req.content_type;
-  std::string filename;
+  BuildSpec spec;
+  spec.source = req.content ? "content" : "file";
+  spec.content_type = req.content_type;
+  spec.metadata = req.metadata;
+  spec.chunking = req.chunking;
   int64_t size = req.content ? static_cast<int64_t>(req.content->size()) : 0;
   if (req.file_id) {
     Result<FileRecord> f = co_await find_file(ctx, user.id, *req.file_id);
     if (!f.ok()) co_return f.take_error();
-    r2_key = f.value().r2_key;
-    content_type = f.value().content_type;
-    filename = f.value().filename;
+    spec.file_id = *req.file_id;
+    spec.r2_key = f.value().r2_key;
+    spec.content_type = f.value().content_type;
     size = f.value().size;
-    if (req.title.empty()) req.title = filename;
+    if (req.title.empty()) req.title = f.value().filename;
     if (size > static_cast<int64_t>(kMaxExtractBytes)) {
       co_return api_error(413, "extract.too_large", "The file is too large to index");
     }
   }
-  if (req.title.empty()) req.title = "Untitled";
+  spec.title = req.title.empty() ? "Untitled" : req.title;
 
-  // Create the row, or start a new generation of an existing one (re-ingest of the same docId).
-  Result<DocumentRecord> existing = api_error(404, "documents.not_found", "");
-  if (req.doc_id) existing = co_await find_document(ctx, user.id, *req.doc_id);
-  if (!existing.ok() && existing.error().status != 404) co_return existing.take_error();
-  DocumentRecord doc;
-  if (existing.ok()) {
-    doc = std::move(existing.value());
-    const int64_t gen = std::max(doc.generation, doc.building.value_or(0)) + 1;
-    Result<RunMeta> up = co_await d1_run(
-        ctx, Stmt("UPDATE documents SET title = ?2, metadata = ?3, source = ?4, file_id = ?5, "
-                  "r2_key = ?6, content_type = ?7, chunk_size = ?8, chunk_overlap = ?9, "
-                  "building = ?10, chunks_done = 0, chunks_total = 0, error_code = NULL, "
-                  "error_message = NULL, job_id = NULL, updated_at = ?11, "
-                  "state = CASE WHEN generation > 0 THEN 'ready' ELSE 'queued' END "
-                  "WHERE uid = ?1",
-                  {doc.uid, req.title, dump_json(req.metadata), source,
-                   req.file_id ? json(*req.file_id) : json(nullptr),
-                   r2_key.empty() ? json(nullptr) : json(r2_key), content_type,
-                   req.chunking.max_chars, req.chunking.overlap, gen, now}));
-    if (!up.ok()) co_return up.take_error();
-    doc.building = gen;
-  } else {
-    doc.uid = co_await new_id(ctx, "doc_");
-    doc.id = req.doc_id.value_or(doc.uid);
-    doc.building = 1;
-    Result<RunMeta> ins = co_await d1_run(
-        ctx, Stmt("INSERT INTO documents (uid, id, user_id, title, metadata, source, file_id, "
-                  "r2_key, content_type, state, building, chunk_size, chunk_overlap, created_at, "
-                  "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', 1, ?10, ?11, "
-                  "?12, ?12)",
-                  {doc.uid, doc.id, user.id, req.title, dump_json(req.metadata), source,
-                   req.file_id ? json(*req.file_id) : json(nullptr),
-                   r2_key.empty() ? json(nullptr) : json(r2_key), content_type,
-                   req.chunking.max_chars, req.chunking.overlap, now}));
-    if (!ins.ok()) {
-      if (is_conflict(ins.error())) {
-        co_return api_error(409, "documents.busy",
-                            "This docId is being created by another request; retry");
-      }
-      co_return ins.take_error();
-    }
-    doc.state = "queued";
-    doc.created_ms = now;
-  }
-  doc.user_id = user.id;
-  doc.title = req.title;
-  doc.metadata = req.metadata;
-  doc.source = source;
-  doc.file_id = req.file_id.value_or("");
-  doc.r2_key = r2_key;
-  doc.content_type = content_type;
-  doc.chunking = req.chunking;
-  doc.updated_ms = now;
-  const int64_t gen = *doc.building;
+  // Create the row, or claim the next generation of an existing one (re-ingest of the same
+  // docId). Nothing about the document changes unless the claim is won.
+  Result<ClaimedDocument> claimed = co_await claim_document(ctx, user.id, req.doc_id, spec);
+  if (!claimed.ok()) co_return claimed.take_error();
+  DocumentRecord doc = std::move(claimed.value().doc);
+  const int64_t gen = claimed.value().generation;
 
   const int64_t inline_max = env_int(ctx.env(), "INGEST_INLINE_BYTES", kDefaultInlineBytes);
   if (size <= inline_max && !req.queue) {
@@ -306,11 +315,11 @@ Task<Result<IngestStarted>> start_ingest(Ctx& ctx, User user, IngestRequest req)
     if (req.content) bytes = std::move(*req.content);
     Status built = co_await build_generation(ctx, doc, gen, std::move(bytes));
     if (!built.ok()) {
-      // The client hears of the failure now, so a document that never became ready is removed
-      // rather than left behind as 'failed'; a re-ingest keeps its previous generation.
-      Status recorded = doc.generation == 0 ? co_await remove_unready(ctx, doc.uid)
-                                            : co_await record_failure(ctx, doc, gen, built.error());
-      (void)recorded;  // the build error is what the client needs to see
+      // The client hears of the failure now, so the document is left as it was: one that never
+      // became ready is removed, a re-ingest keeps its live generation and records nothing.
+      Status released = doc.generation == 0 ? co_await remove_unready(ctx, doc.uid, gen)
+                                            : co_await release_build(ctx, doc, gen);
+      (void)released;  // the build error is what the client needs to see
       co_return built.take_error();
     }
     Result<DocumentRecord> fresh = co_await find_document(ctx, user.id, doc.id);
@@ -318,15 +327,21 @@ Task<Result<IngestStarted>> start_ingest(Ctx& ctx, User user, IngestRequest req)
     co_return IngestStarted{std::move(fresh.value()), true};
   }
 
-  // Large: keep the text in R2 (the job may run in another isolate), then queue the build. The
+  // Large: keep the text in R2 (the job may run in another isolate), then queue the build. Each
+  // generation has its own object, so the live generation's source is never overwritten. The
   // document points at its job and the job row is written in one transaction.
   if (req.content) {
-    doc.r2_key = object_key(user.id, doc.uid, "content.txt");
+    doc.r2_key = object_key(user.id, doc.uid, "content-" + std::to_string(gen) + ".txt");
     R2PutOptions opt;
     opt.content_type = "text/plain; charset=utf-8";
     opt.custom_metadata = {{"uploader", user.id}, {"route", "/api/v1/documents"}};
     Result<R2Object> put = co_await r2_put(ctx, doc.r2_key, std::move(*req.content), opt);
-    if (!put.ok()) co_return put.take_error();
+    if (!put.ok()) {
+      Status released = doc.generation == 0 ? co_await remove_unready(ctx, doc.uid, gen)
+                                            : co_await release_build(ctx, doc, gen);
+      (void)released;
+      co_return put.take_error();
+    }
   }
   NewJob job;
   job.type = "ingest";
@@ -336,9 +351,12 @@ Task<Result<IngestStarted>> start_ingest(Ctx& ctx, User user, IngestRequest req)
   job.max_attempts = req.job_max_attempts;
   job.delay_s = req.job_delay_s;
   doc.job_id = co_await new_job_id(ctx);
+  const json key = doc.r2_key.empty() ? json(nullptr) : json(doc.r2_key);
   Result<std::vector<BatchItem>> queued = co_await d1_batch(
-      ctx, {Stmt("UPDATE documents SET r2_key = ?2, job_id = ?3 WHERE uid = ?1",
-                 {doc.uid, doc.r2_key.empty() ? json(nullptr) : json(doc.r2_key), doc.job_id}),
+      ctx, {Stmt("UPDATE documents SET pending = json_set(pending, '$.r2Key', ?2), job_id = ?3, "
+                 "r2_key = CASE WHEN generation = 0 THEN ?2 ELSE r2_key END "
+                 "WHERE uid = ?1 AND building = ?4",
+                 {doc.uid, key, doc.job_id, gen}),
             insert_job_stmt(ctx, doc.job_id, job)});
   if (!queued.ok()) {
     Status recorded = co_await record_failure(ctx, doc, gen, queued.error());

@@ -46,13 +46,14 @@ struct DocumentRecord {
   int64_t updated_ms = 0;
   int64_t ready_ms = 0;
   std::string job_id;  // the job building `building` (empty for an inline build)
+  json pending;        // what the build in progress will make live (rag/document_builds.hpp)
 };
 
 inline constexpr std::string_view kDocumentColumns =
     "uid, id, user_id, title, metadata, source, file_id, r2_key, content_type, format, chars, "
     "preview, state, generation, building, chunk_count, chunks_done, chunks_total, chunk_size, "
     "chunk_overlap, embed_model, vector_store, error_code, error_message, created_at, updated_at, "
-    "ready_at, job_id";
+    "ready_at, job_id, pending";
 
 DocumentRecord document_from_row(const json& row);
 // Canonical JSON: id, title, metadata, state, source, counts, model, progress ("job": the job's

@@ -6,6 +6,7 @@
 #include "core/utf8.hpp"
 #include "crypto/encoding.hpp"
 #include "jobs/job_runner.hpp"
+#include "rag/document_builds.hpp"
 #include "rag/embedder.hpp"
 #include "rag/extract_document.hpp"
 #include "rag/extract_text.hpp"
@@ -269,7 +270,8 @@ Task<Status> index_generation(Ctx& ctx, DocumentRecord doc, int64_t gen, Extract
       "UPDATE documents SET generation = ?2, building = NULL, state = 'ready', chunk_count = ?3, "
       "chunks_done = ?3, chunks_total = ?3, format = ?4, chars = ?5, preview = ?6, "
       "embed_model = ?7, vector_store = ?8, error_code = NULL, error_message = NULL, "
-      "ready_at = ?9, updated_at = ?9 WHERE uid = ?1 AND building = ?2",
+      "ready_at = ?9, updated_at = ?9, " +
+          std::string(kApplyPendingSql) + " WHERE uid = ?1 AND building = ?2",
       json::array({doc.uid, gen, total, text.format, chars,
                    text.text.substr(0, utf8_prefix_chars(text.text, kPreviewChars)), embedder.model,
                    to_vectorize ? "vectorize" : "local", now_ms(ctx)}));
@@ -433,16 +435,36 @@ Task<Status> rebuild_from_chunks(Ctx& ctx, DocumentRecord doc, int64_t gen, int6
                                       std::move(ticket));
 }
 
-Task<Status> record_failure(Ctx& ctx, DocumentRecord doc, int64_t gen, ApiError error) {
-  std::vector<Stmt> stmts;
-  stmts.emplace_back("DELETE FROM chunks WHERE doc_uid = ?1 AND generation = ?2",
-                     json::array({doc.uid, gen}));
-  for (const char* table : {"graph_entities", "graph_relations"}) {
+namespace {
+
+// Drops generation `gen`'s chunks and graph (never the live generation's graph).
+void drop_generation_rows(const DocumentRecord& doc, int64_t gen, std::vector<Stmt>& stmts) {
+  for (const char* table : {"chunks", "graph_entities", "graph_relations"}) {
     stmts.emplace_back(std::string("DELETE FROM ") + table +
-                           " WHERE doc_uid = ?1 AND generation = ?2 AND generation != "
+                           " WHERE doc_uid = ?1 AND generation = ?2 AND generation IS NOT "
                            "(SELECT generation FROM documents WHERE uid = ?1)",
                        json::array({doc.uid, gen}));
   }
+}
+
+}  // namespace
+
+Task<Status> release_build(Ctx& ctx, DocumentRecord doc, int64_t gen) {
+  std::vector<Stmt> stmts;
+  drop_generation_rows(doc, gen, stmts);
+  stmts.emplace_back(
+      "UPDATE documents SET building = NULL, pending = NULL, chunks_done = chunk_count, "
+      "chunks_total = chunk_count, state = CASE WHEN generation > 0 THEN 'ready' ELSE 'failed' END "
+      "WHERE uid = ?1 AND building = ?2",
+      json::array({doc.uid, gen}));
+  Result<std::vector<BatchItem>> r = co_await d1_batch(ctx, std::move(stmts));
+  if (!r.ok()) co_return r.take_error();
+  co_return ok_status();
+}
+
+Task<Status> record_failure(Ctx& ctx, DocumentRecord doc, int64_t gen, ApiError error) {
+  std::vector<Stmt> stmts;
+  drop_generation_rows(doc, gen, stmts);
   if (!error.code.empty()) {
     stmts.emplace_back(
         "UPDATE documents SET building = NULL, chunks_done = 0, chunks_total = 0, "

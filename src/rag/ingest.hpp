@@ -40,6 +40,10 @@ Task<Status> build_generation(Ctx& ctx, DocumentRecord doc, int64_t gen,
 Task<Status> rebuild_from_chunks(Ctx& ctx, DocumentRecord doc, int64_t gen, int64_t from,
                                  std::optional<JobTicket> ticket);
 
+// Ends an inline build whose client was told it failed: drops the generation's rows and clears
+// `building`, recording nothing, so the document is as it was before the request.
+Task<Status> release_build(Ctx& ctx, DocumentRecord doc, int64_t gen);
+
 // Records a failed build: drops the generation's chunks and clears `building`; the document
 // stays 'ready' on its previous generation, or becomes 'failed' when it has none. An empty
 // error.code only drops the rows.

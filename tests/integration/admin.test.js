@@ -74,6 +74,8 @@ describe("admin: cleanup", () => {
     const liveChunks = await ids("SELECT id FROM chunks WHERE doc_uid = ?", doc.uid);
     await run("INSERT INTO chunks (doc_uid, user_id, generation, idx, vid, text, char_start, char_end, vector) VALUES (?1, ?2, 9, 0, ?3, 'stale', 0, 5, 'v')", doc.uid, uid, `${doc.uid}:9:0`);
     await run("INSERT INTO graph_entities (doc_uid, generation, user_id, name, name_key, type) VALUES (?1, 9, ?2, 'Stale', 'stale', 'other')", doc.uid, uid);
+    // That build was an inline one whose request died: it still holds the document.
+    await run("UPDATE documents SET building = 9, last_generation = 9, updated_at = 0 WHERE uid = ?", doc.uid);
     // Credits: a reservation whose answer never settled (its isolate died), and a live one.
     expect((await api("GET", "/api/credits", { token: u.accessToken })).json.balance).toBe(10);
     await run("INSERT INTO credit_holds (id, user_id, amount, created_at, expires_at) VALUES ('h_gone', ?1, 500000, 0, ?2), ('h_live', ?1, 250000, 0, ?3)", uid, now - 1000, now + DAY);
@@ -88,7 +90,7 @@ describe("admin: cleanup", () => {
     expect(r.json.errors).toEqual({});
     expect(r.json.removed).toEqual({
       refreshTokens: 1, sessions: 1, usedGrants: 1, pendingUploads: 1, usageEvents: 1, idempotencyKeys: 1,
-      creditHolds: 1, jobs: 1, streams: 1, orphanChunks: 1, orphanGraph: 1, vectorTombstones: 0, orphanObjects: 1,
+      creditHolds: 1, jobs: 1, streams: 1, staleBuilds: 1, orphanChunks: 1, orphanGraph: 1, vectorTombstones: 0, orphanObjects: 1,
     });
     expect(await ids("SELECT token_hash FROM refresh_tokens WHERE user_id = ?", uid)).toEqual(liveTokens);
     expect(await ids("SELECT id FROM sessions WHERE id = 's_gone'")).toEqual([]);

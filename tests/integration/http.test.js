@@ -28,7 +28,7 @@ describe("health and readiness", () => {
   it("GET /ready checks D1 and the latest migration", async () => {
     const r = await api("GET", "/ready");
     expect(r.status, r.text).toBe(200);
-    expect(r.json).toEqual({ status: "ready", checks: { d1: "ok", migrations: "0005_jobs.sql" } });
+    expect(r.json).toEqual({ status: "ready", checks: { d1: "ok", migrations: "0006_document_builds.sql" } });
   });
 
   it("request ids differ between requests", async () => {

@@ -175,6 +175,8 @@ TEST_CASE("cleanup removes exactly what expired or is orphaned, and keeps the re
       "('" +
       doc_uid + "', 7, " + uid + ", 'Stale', 'stale', 'other')");
   const int64_t live_entities = count(h, "SELECT COUNT(*) AS n FROM graph_entities") - 1;
+  // That build was an inline one whose request died: it still holds the document.
+  h.query("UPDATE documents SET building = 7, last_generation = 7, updated_at = 0");
   // R2: two orphans (one inside its grace period), a stored file's object, a pending upload's.
   bucket.objects = {{"k/orphan-old", now - 2 * kDay},
                     {"k/orphan-new", now - 1000},
@@ -195,6 +197,7 @@ TEST_CASE("cleanup removes exactly what expired or is orphaned, and keeps the re
   CHECK(removed["idempotencyKeys"] == 1);
   CHECK(removed["jobs"] == 1);
   CHECK(removed["streams"] == 1);
+  CHECK(removed["staleBuilds"] == 1);
   CHECK(removed["orphanChunks"] == 2);
   CHECK(removed["orphanGraph"] == 1);
   CHECK(removed["vectorTombstones"] == 0);
@@ -215,6 +218,10 @@ TEST_CASE("cleanup removes exactly what expired or is orphaned, and keeps the re
   std::vector<std::string> left;
   for (const auto& [k, t] : bucket.objects) left.push_back(k);
   CHECK(left == std::vector<std::string>{"k/orphan-new", "k/stored"});
+  CHECK(h.query("SELECT state, building, error_code FROM documents") ==
+        json::array({{{"state", "ready"},
+                      {"building", nullptr},
+                      {"error_code", "documents.build_abandoned"}}}));
   // The document still answers searches.
   HttpResult hit = h.post("/api/v1/search", {{"query", "rivers sea"}}, a.token);
   CHECK(hit.body_json["results"].size() == 1);

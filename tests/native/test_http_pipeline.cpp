@@ -35,7 +35,7 @@ TEST_CASE("health, ready and the shape of every response") {
 
   HttpResult ready = h.get("/ready");
   CHECK(ready.status == 200);
-  CHECK(ready.body_json["checks"]["migrations"] == "0005_jobs.sql");
+  CHECK(ready.body_json["checks"]["migrations"] == "0006_document_builds.sql");
 }
 
 TEST_CASE("/ready is 503 until migrations are applied") {
