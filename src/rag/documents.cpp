@@ -428,6 +428,9 @@ Task<Status> delete_document(Ctx& ctx, DocumentRecord d) {
   }
   Result<std::vector<BatchItem>> r = co_await d1_batch(ctx, std::move(stmts));
   if (!r.ok()) co_return r.take_error();
+  // A concurrent delete got there first: it answers 204 and does the rest.
+  if (r.value()[0].changes == 0)
+    co_return api_error(404, "documents.not_found", "No such document");
   if (!d.r2_key.empty()) {
     Status removed = co_await r2_delete(ctx, {d.r2_key});
     (void)removed;  // an object left behind is an orphan: cleanup's R2 scan removes it

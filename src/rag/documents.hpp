@@ -103,6 +103,7 @@ Task<Result<DocumentPage>> list_documents(Ctx& ctx, std::string user_id, Documen
 // (and its file record) and the vectors in Vectorize. The vectors get a tombstone in the same D1
 // transaction as the row, removed once Vectorize confirms, so a failed delete is retried by
 // cleanup; an R2 object left behind is found by cleanup's orphan scan. Neither fails the delete.
+// 404 "documents.not_found" when a concurrent delete removed it first (that one answers 204).
 Task<Status> delete_document(Ctx& ctx, DocumentRecord d);
 
 // SQL fragment + params for metadata filters on documents aliased `d`: "json_extract(d.metadata,
