@@ -9,7 +9,7 @@
 // and the shim's own internal routes, refused with 404 — as if they did not exist — without its
 // per-instance token, so no client can trigger or forge them:
 //   POST  /internal/jobs/run  {jobId}: a queue message (or its waitUntil stand-in)
-//   POST  /internal/cron      the cron trigger: deliver stale jobs, run a cleanup job
+//   POST  /internal/cron      the cron trigger: recover stale jobs, run a cleanup job
 // Another user's job is a 404, like a missing one.
 #include "api/paging.hpp"
 #include "api/routes.hpp"
@@ -279,8 +279,10 @@ Task<Result<Response>> internal_cron(Call& call) {
   if (!is_internal_request(call.ctx)) {
     co_return api_error(404, "http.not_found", "No route matches this path");
   }
-  Result<int64_t> delivered = co_await deliver_stale_jobs(call.ctx, kStaleDeliveriesPerTick);
-  if (!delivered.ok()) co_return delivered.take_error();
+  Result<SweepOutcome> swept = co_await sweep_stale_jobs(call.ctx, kStaleDeliveriesPerTick);
+  if (!swept.ok()) co_return swept.take_error();
+  json recovered = json::array();
+  for (const JobRunOutcome& o : swept.value().ran) recovered.push_back(job_json(o.job));
   Result<json> busy = co_await d1_first(
       call.ctx, Stmt("SELECT id FROM jobs WHERE type = 'cleanup' AND state = 'running' AND "
                      "lease_until >= ?1 LIMIT 1",
@@ -298,7 +300,9 @@ Task<Result<Response>> internal_cron(Call& call) {
     if (!ran.ok()) co_return ran.take_error();
     cleanup = job_json(ran.value().job);
   }
-  co_return json_reply(200, {{"delivered", delivered.value()}, {"cleanup", cleanup}});
+  co_return json_reply(200, {{"delivered", swept.value().delivered},
+                             {"ran", std::move(recovered)},
+                             {"cleanup", cleanup}});
 }
 
 }  // namespace

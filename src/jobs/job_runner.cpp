@@ -15,6 +15,13 @@ constexpr double kRunBudgetMs = 20000;
 // The sweeper leaves a due job alone this long after it became due: its own message is likely
 // still on the way.
 constexpr int64_t kStaleAfterMs = 60000;
+// A job due this long has outlived a re-sent message (ticks are 15 minutes apart): the queue is not
+// delivering — Miniflare's local broker dispatches one batch at a time and stalls for good behind a
+// consumer invocation that never returns — so the tick runs it itself instead of sending it into
+// the same queue again.
+constexpr int64_t kRunInSweepAfterMs = 10 * 60 * 1000;
+// Jobs one tick runs itself, at most (each may take the whole run budget).
+constexpr size_t kSweepRunsPerTick = 5;
 
 int64_t now_ms(const Ctx& ctx) { return static_cast<int64_t>(ctx.now_ms()); }
 
@@ -83,8 +90,8 @@ Task<Status> record_outcome(Ctx& ctx, JobRecord job, Result<json> out) {
 Task<Result<std::vector<std::string>>> due_job_ids(Ctx& ctx, int64_t due_before, size_t limit) {
   Result<std::vector<json>> rows = co_await d1_all(
       ctx, Stmt("SELECT id FROM jobs WHERE (state = 'queued' AND run_after <= ?1) OR "
-                "(state = 'running' AND lease_until < ?2) ORDER BY run_after LIMIT ?3",
-                {due_before, now_ms(ctx), static_cast<int64_t>(limit)}));
+                "(state = 'running' AND lease_until <= ?1) ORDER BY run_after LIMIT ?2",
+                {due_before, static_cast<int64_t>(limit)}));
   if (!rows.ok()) co_return rows.take_error();
   std::vector<std::string> ids;
   for (const json& row : rows.value()) ids.push_back(string_or(row, "id", ""));
@@ -163,8 +170,11 @@ Task<Result<JobRunOutcome>> run_job(Ctx& ctx, std::string id, bool force) {
   co_return JobRunOutcome{std::move(after.value()), true};
 }
 
-Task<Result<std::vector<JobRunOutcome>>> run_due_jobs(Ctx& ctx, size_t limit) {
-  Result<std::vector<std::string>> ids = co_await due_job_ids(ctx, now_ms(ctx), limit);
+namespace {
+
+Task<Result<std::vector<JobRunOutcome>>> run_jobs_due_before(Ctx& ctx, int64_t due_before,
+                                                             size_t limit) {
+  Result<std::vector<std::string>> ids = co_await due_job_ids(ctx, due_before, limit);
   if (!ids.ok()) co_return ids.take_error();
   std::vector<JobRunOutcome> ran;
   for (const std::string& id : ids.value()) {
@@ -176,7 +186,18 @@ Task<Result<std::vector<JobRunOutcome>>> run_due_jobs(Ctx& ctx, size_t limit) {
   co_return ran;
 }
 
-Task<Result<int64_t>> deliver_stale_jobs(Ctx& ctx, size_t limit) {
+}  // namespace
+
+Task<Result<std::vector<JobRunOutcome>>> run_due_jobs(Ctx& ctx, size_t limit) {
+  co_return co_await run_jobs_due_before(ctx, now_ms(ctx), limit);
+}
+
+Task<Result<SweepOutcome>> sweep_stale_jobs(Ctx& ctx, size_t limit) {
+  SweepOutcome out;
+  Result<std::vector<JobRunOutcome>> ran =
+      co_await run_jobs_due_before(ctx, now_ms(ctx) - kRunInSweepAfterMs, kSweepRunsPerTick);
+  if (!ran.ok()) co_return ran.take_error();
+  out.ran = std::move(ran.value());
   Result<std::vector<std::string>> ids =
       co_await due_job_ids(ctx, now_ms(ctx) - kStaleAfterMs, limit);
   if (!ids.ok()) co_return ids.take_error();
@@ -184,10 +205,11 @@ Task<Result<int64_t>> deliver_stale_jobs(Ctx& ctx, size_t limit) {
   for (const std::string& id : ids.value()) {
     sends.push_back(make_effect("job.enqueue", {{"body", {{"jobId", id}}}}));
   }
-  if (sends.empty()) co_return int64_t{0};
+  if (sends.empty()) co_return out;
   std::vector<EffectResult> results = co_await ctx.all(std::move(sends));
-  co_return static_cast<int64_t>(
+  out.delivered = static_cast<int64_t>(
       std::count_if(results.begin(), results.end(), [](const EffectResult& r) { return r.ok(); }));
+  co_return out;
 }
 
 Task<Result<JobRecord>> cancel_job(Ctx& ctx, JobRecord job) {

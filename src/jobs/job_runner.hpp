@@ -49,10 +49,16 @@ struct JobRunOutcome {
 Task<Result<JobRunOutcome>> run_job(Ctx& ctx, std::string id, bool force);
 // Runs due jobs (oldest run_after first) until `limit` ran or about 20 s have passed.
 Task<Result<std::vector<JobRunOutcome>>> run_due_jobs(Ctx& ctx, size_t limit);
-// The sweeper (cron): sends a queue message for each job that should be running but that nothing
-// is running — due for over a minute (its message was lost, or it was due later than a queue delay
-// can reach) or holding an expired lease. Returns how many it sent.
-Task<Result<int64_t>> deliver_stale_jobs(Ctx& ctx, size_t limit);
+// The sweeper (cron), for jobs that should be running but that nothing is running — queued and due,
+// or holding an expired lease. Due for over ten minutes (a message sent again by an earlier tick
+// did not start it: the queue is not delivering), it runs them itself, a few per tick within the
+// run budget; due for over a minute (its message was lost, or it was due later than a queue delay
+// can reach), it sends a queue message again, up to `limit`.
+struct SweepOutcome {
+  int64_t delivered = 0;
+  std::vector<JobRunOutcome> ran;
+};
+Task<Result<SweepOutcome>> sweep_stale_jobs(Ctx& ctx, size_t limit);
 
 // Cancels: a queued job at once (its type's abandon hook runs); a running one is flagged and stops
 // at its next checkpoint. 409 "jobs.finished" for a finished job.

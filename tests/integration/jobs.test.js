@@ -214,4 +214,20 @@ describe("jobs: the cron trigger", () => {
     expect(job.result.removed).toMatchObject({ jobs: expect.any(Number), orphanObjects: expect.any(Number) });
     expect(job.result.errors).toEqual({});
   });
+
+  it("runs a job the queue has not delivered for ten minutes itself (a stalled local queue)", async () => {
+    // A job row whose message never arrived, due eleven minutes ago, and one only just overdue.
+    const now = Date.now();
+    await env.DB.prepare(
+      "INSERT INTO jobs (id, type, state, payload, max_attempts, run_after, created_at, updated_at) VALUES " +
+        "('job_stalled', 'test', 'queued', '{}', 4, ?1, ?1, ?1), ('job_late', 'test', 'queued', '{}', 4, ?2, ?2, ?2)",
+    ).bind(now - 11 * 60_000, now - 2 * 60_000).run();
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "*/15 * * * *", scheduledTime: now }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const stalled = (await admin("GET", "/api/v1/jobs/job_stalled")).json.job;
+    expect(stalled).toMatchObject({ state: "succeeded", attempts: 1 });
+    // The other was only sent to the queue again (which, here, delivers it: it runs or has run).
+    expect(["queued", "running", "succeeded"]).toContain((await admin("GET", "/api/v1/jobs/job_late")).json.job.state);
+  });
 });
