@@ -52,6 +52,14 @@ json ingest_body(const std::string& title, const std::string& content) {
   return {{"docId", "notes"}, {"title", title}, {"metadata", {{"v", title}}}, {"content", content}};
 }
 
+// A user whose document "notes" is live at generation 1.
+Account with_first_version(FakeHost& h) {
+  Account ann = sign_up(h, "ann");
+  REQUIRE(h.post("/api/v1/documents", ingest_body("v1", "Owls hunt at night."), ann.token).status ==
+          201);
+  return ann;
+}
+
 // The invariants every test ends with: the document is ready with the chunks of its live
 // generation and nothing else, and its generation numbers never went backwards.
 void check_consistent(FakeHost& h) {
@@ -75,9 +83,7 @@ void check_consistent(FakeHost& h) {
 TEST_CASE("re-ingest: a second build while one is in flight is refused and changes nothing",
           "[rag][races]") {
   FakeHost h;
-  Account ann = sign_up(h, "ann");
-  REQUIRE(h.post("/api/v1/documents", ingest_body("v1", "Owls hunt at night."), ann.token).status ==
-          201);
+  Account ann = with_first_version(h);
   HttpResult second;
   race_at(
       h, [](const json& a) { return sql_has(a, "INSERT INTO chunks"); },
@@ -100,9 +106,7 @@ TEST_CASE("re-ingest: a second build while one is in flight is refused and chang
 TEST_CASE("re-ingest: two requests that read the same generation draw different ones",
           "[rag][races]") {
   FakeHost h;
-  Account ann = sign_up(h, "ann");
-  REQUIRE(h.post("/api/v1/documents", ingest_body("v1", "Owls hunt at night."), ann.token).status ==
-          201);
+  Account ann = with_first_version(h);
   // The second request runs whole between the first one's read of the document and its claim.
   HttpResult second;
   race_at(
@@ -123,9 +127,7 @@ TEST_CASE("re-ingest: two requests that read the same generation draw different 
 TEST_CASE("re-ingest: a build that fails leaves title, metadata and chunks as they were",
           "[rag][races]") {
   FakeHost h;
-  Account ann = sign_up(h, "ann");
-  REQUIRE(h.post("/api/v1/documents", ingest_body("v1", "Owls hunt at night."), ann.token).status ==
-          201);
+  Account ann = with_first_version(h);
   const json before = h.query("SELECT * FROM documents");
   h.advance_seconds(5);
   HttpResult bad = h.post("/api/v1/documents",
@@ -151,9 +153,7 @@ TEST_CASE(
     "build that took over",
     "[rag][races]") {
   FakeHost h;
-  Account ann = sign_up(h, "ann");
-  REQUIRE(h.post("/api/v1/documents", ingest_body("v1", "Owls hunt at night."), ann.token).status ==
-          201);
+  Account ann = with_first_version(h);
   HttpResult during;
   HttpResult later;
   race_at(
@@ -181,9 +181,7 @@ TEST_CASE(
 TEST_CASE("re-ingest: a reindex and an ingest claim the same document one at a time",
           "[rag][races]") {
   FakeHost h({{"INGEST_INLINE_BYTES", "100000"}});
-  Account ann = sign_up(h, "ann");
-  REQUIRE(h.post("/api/v1/documents", ingest_body("v1", "Owls hunt at night."), ann.token).status ==
-          201);
+  Account ann = with_first_version(h);
   HttpResult reindex = h.post(
       "/api/v1/jobs", {{"type", "reindex"}, {"payload", {{"documentId", "notes"}}}}, ann.token);
   REQUIRE(reindex.status == 202);
