@@ -12,6 +12,7 @@
 #include "jobs/job_store.hpp"
 #include "rag/extract_text.hpp"
 #include "rag/ingest.hpp"
+#include "rag/ingest_limits.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -244,6 +245,8 @@ Task<Result<IngestStarted>> start_ingest(Ctx& ctx, User user, IngestRequest req)
     }
   }
   if (req.title.empty()) req.title = "Untitled";
+  Status quota = co_await check_storage_quota(ctx, user.id, req.doc_id.value_or(""), size);
+  if (!quota.ok()) co_return quota.take_error();
 
   // Create the row, or start a new generation of an existing one (re-ingest of the same docId).
   Result<DocumentRecord> existing = api_error(404, "documents.not_found", "");

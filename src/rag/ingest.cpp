@@ -10,6 +10,7 @@
 #include "rag/extract_document.hpp"
 #include "rag/extract_text.hpp"
 #include "rag/graph_extract.hpp"
+#include "rag/ingest_limits.hpp"
 #include "rag/lexical_embedder.hpp"
 #include "rag/llm_text.hpp"
 #include "rag/vector_index.hpp"
@@ -401,6 +402,8 @@ Task<Status> build_generation(Ctx& ctx, DocumentRecord doc, int64_t gen,
   if (chunked.value().empty()) {
     co_return api_error(422, "extract.no_text", "The document contains no indexable text");
   }
+  Status capped = check_chunk_cap(ctx, chunked.value().size());
+  if (!capped.ok()) co_return capped;
   co_return co_await index_generation(ctx, std::move(doc), gen, std::move(text.value()),
                                       std::move(chunked.value()), std::move(ticket));
 }
