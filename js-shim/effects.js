@@ -313,6 +313,12 @@ async function run(op, args, request, env, ctx) {
       console.log(String(args.line));
       return json(true);
 
+    // A cooperative yield (src/bindings/sched.hpp): resume on a later macrotask, so requests and
+    // I/O that queued up while the core worked run first.
+    case "sched.yield":
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return json(true);
+
     case "kv.get":
       return json(await binding(env, "KV").get(args.key));
     case "kv.put":

@@ -129,7 +129,10 @@ class Chunker {
   // at most max_chars: a heading flood ("# w1\n# w2\n…") would otherwise become one chunk (and
   // one embedding, one D1 row) per line. Larger sections keep their own chunks, so ordinary
   // documents chunk as before. The pack's heading path is its first section's.
-  void add_section(size_t begin, size_t end, const std::vector<std::string>& path) {
+  // path(): the section's heading path, built only when a chunk needs it (a flood of small
+  // sections would otherwise copy every title once per heading).
+  template <class PathFn>
+  void add_section(size_t begin, size_t end, PathFn&& path) {
     const size_t first = skip_ws(begin, end);
     size_t last = end;
     while (last > first && is_ws(t_[last - 1])) --last;
@@ -138,7 +141,7 @@ class Chunker {
     const size_t chars = count_chars(first, last, small);
     if (chars >= small) {
       flush_pack();
-      section(begin, end, path);
+      section(begin, end, path());
       return;
     }
     // Only ASCII whitespace lies between the pack and this section: one code point per byte.
@@ -152,7 +155,7 @@ class Chunker {
     pack_start_ = first;
     pack_end_ = last;
     pack_chars_ = chars;
-    pack_path_ = path;
+    pack_path_ = path();
   }
 
   void flush_pack() {
@@ -387,6 +390,15 @@ Result<std::vector<Chunk>> chunk_text(const ExtractedText& doc, const ChunkOptio
   Chunker chunker(doc.text, opt, out);
   std::vector<const Heading*> open;
   std::vector<std::string> path;
+  bool path_stale = false;
+  auto current_path = [&]() -> const std::vector<std::string>& {
+    if (path_stale) {
+      path.clear();
+      for (const Heading* o : open) path.push_back(o->title);
+      path_stale = false;
+    }
+    return path;
+  };
   size_t begin = 0, h = 0;
   // Heading offsets come from extractors of untrusted files: clamp them into order and onto
   // code-point boundaries instead of trusting them.
@@ -396,17 +408,12 @@ Result<std::vector<Chunk>> chunk_text(const ExtractedText& doc, const ChunkOptio
     return off;
   };
   while (true) {
-    bool changed = false;
     while (h < doc.headings.size() && offset_of(h) <= begin) {
       open_heading(open, doc.headings[h++]);
-      changed = true;
-    }
-    if (changed) {
-      path.clear();
-      for (const Heading* o : open) path.push_back(o->title);
+      path_stale = true;
     }
     const size_t end = h < doc.headings.size() ? offset_of(h) : n;
-    chunker.add_section(begin, end, path);
+    chunker.add_section(begin, end, current_path);
     if (end >= n) break;
     begin = end;
   }

@@ -1,6 +1,7 @@
 #include "rag/embedder.hpp"
 
 #include "bindings/ai.hpp"
+#include "bindings/sched.hpp"
 #include "rag/lexical_embedder.hpp"
 
 #include <algorithm>
@@ -51,8 +52,14 @@ Task<Result<std::vector<float>>> embed_texts(Ctx& ctx, EmbedderChoice choice,
   std::vector<float> out(texts.size() * kEmbeddingDims);
   if (!choice.workers_ai) {
     LexicalScratch scratch;
+    size_t since_yield = 0;  // a batch of large chunks is a long CPU stretch: slice it
     for (size_t i = 0; i < texts.size(); ++i) {
+      if (since_yield >= kYieldEveryBytes) {
+        co_await yield_to_host(ctx);
+        since_yield = 0;
+      }
       embed_lexical(texts[i], out.data() + i * kEmbeddingDims, scratch);
+      since_yield += texts[i].size();
     }
     co_return out;
   }

@@ -1,10 +1,12 @@
 // The ingest bounds (rag/ingest_limits.hpp) through the document route: a document over the chunk
 // cap is refused after chunking with nothing left behind, a user over the storage quota before
-// anything is written, and a re-ingest does not count its own document twice.
+// anything is written, and a re-ingest does not count its own document twice. And fairness: a
+// large document's ingest yields to the host between slices of work (bindings/sched.hpp).
 #include "support/fake_host.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 
 using ec::testing::FakeHost;
@@ -88,4 +90,20 @@ TEST_CASE("STORAGE_QUOTA_BYTES refuses input before anything is written (413)", 
   // Another user has a quota of their own.
   const std::string other = register_token(h, "other");
   CHECK(h.post("/api/v1/documents", {{"content", words}}, other).status == 201);
+}
+
+TEST_CASE("a heading flood ingests in slices: sched.yield between bounded pieces of work",
+          "[ingest]") {
+  FakeHost h;
+  const std::string t = register_token(h, "flood");
+  std::string flood;
+  for (int i = 0; i < 20000; ++i) flood += "# w" + std::to_string(i) + "\n";  // 168,890 bytes
+  HttpResult r = h.post("/api/v1/documents", {{"docId", "flood"}, {"content", flood}}, t);
+  REQUIRE(r.status == 201);
+  const int64_t chunks = r.body_json["document"]["chunkCount"].get<int64_t>();
+  CHECK(chunks < 2 * static_cast<int64_t>(flood.size()) / 512);  // not one per heading
+  // Extraction alone (~169 KB in 16 KiB slices) yields about ten times; embedding more.
+  const auto yields = std::count(r.ops.begin(), r.ops.end(), std::string("sched.yield"));
+  CHECK(yields >= 10);
+  CHECK(count(h, "SELECT COUNT(*) AS n FROM chunks") == chunks);
 }
