@@ -13,13 +13,15 @@
 namespace ec {
 
 // Work between two yields, in bytes of text processed. Measured in Wasm on local workerd: Markdown
-// extraction of a heading flood ~0.4 µs a byte, the lexical embedder ~0.6 µs, so a slice is
-// ~5-10 ms — well under the ~50 ms a slice may hold the isolate, and short enough that a request
-// arriving meanwhile (which needs several turns of the event loop) is not held up for long.
-inline constexpr size_t kYieldEveryBytes = 16 * 1024;
+// extraction of a heading flood and the lexical embedder each take well under 1 µs a byte once
+// compiled, so a slice is a few ms — far under the ~50 ms a slice may hold the isolate, and short
+// enough that a request arriving meanwhile (which needs several turns of the event loop) is not
+// held up for long. Bench section 11, /health p99 during the 100,000-heading ingest: 16 KiB
+// slices 15-19 ms, 8 KiB 13-16 ms (idle 2-5 ms); the ingest takes ~20% longer.
+inline constexpr size_t kYieldEveryBytes = 8 * 1024;
 
-// Effect "sched.yield": the shim resumes the core on a later macrotask (setTimeout 0), so the
-// requests and I/O completions queued meanwhile run first. Never fails; a host that does not know
+// Effect "sched.yield": the shim resumes the core on a later macrotask (a 1 ms timer, see
+// js-shim/effects.js), so the requests and I/O completions queued meanwhile run first. Never fails; a host that does not know
 // the op just answers at once.
 Task<bool> yield_to_host(Ctx& ctx);
 

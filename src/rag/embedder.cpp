@@ -52,7 +52,12 @@ Task<Result<std::vector<float>>> embed_texts(Ctx& ctx, EmbedderChoice choice,
   std::vector<float> out(texts.size() * kEmbeddingDims);
   if (!choice.workers_ai) {
     LexicalScratch scratch;
-    size_t since_yield = 0;  // a batch of large chunks is a long CPU stretch: slice it
+    // A batch of chunks is a long CPU stretch: slice it, and start with a yield too, so that an
+    // ingest's D1 answers (which resume the core at once) never chain two slices back to back.
+    // A search's query is far below one slice: it never waits.
+    size_t total = 0;
+    for (const std::string& t : texts) total += t.size();
+    size_t since_yield = total > kYieldEveryBytes ? kYieldEveryBytes : 0;
     for (size_t i = 0; i < texts.size(); ++i) {
       if (since_yield >= kYieldEveryBytes) {
         co_await yield_to_host(ctx);
