@@ -21,8 +21,8 @@ namespace ec {
 inline constexpr size_t kYieldEveryBytes = 8 * 1024;
 
 // Effect "sched.yield": the shim resumes the core on a later macrotask (a 1 ms timer, see
-// js-shim/effects.js), so the requests and I/O completions queued meanwhile run first. Never fails; a host that does not know
-// the op just answers at once.
+// js-shim/effects.js), so the requests and I/O completions queued meanwhile run first. Never fails;
+// a host that does not know the op just answers at once.
 Task<bool> yield_to_host(Ctx& ctx);
 
 }  // namespace ec
