@@ -47,6 +47,10 @@ export default defineConfig(async () => {
             // and ingests over 8 KiB run as queued jobs.
             MAX_UPLOAD_BYTES: "262144",
             INGEST_INLINE_BYTES: "8192",
+            // Ingest bounds (tests/integration/hostile-ingest.test.js): 5,000 chunks a document and
+            // 2 MB of indexed text a user, far above what the other files store.
+            MAX_CHUNKS_PER_DOCUMENT: "5000",
+            STORAGE_QUOTA_BYTES: "2000000",
             // Rate limits: the real groups far above anything a test sends (anonymous requests here
             // share one "unknown" address), and a low-limit group that only /__test/limited is in
             // (tests/integration/rate-limit.test.js), so that file reaches its limits while the

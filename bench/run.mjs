@@ -20,8 +20,8 @@
 // test: targets are shown next to the figures, and a figure that could not be measured says why.
 //
 // Options: --quick (shorter runs, for trying the script out), --skip-load, --skip-native,
-//          --skip-rag, --skip-ingest, --skip-chat, --skip-ratelimit, --skip-debits, --only-debits
-//          (section 10 alone), --only-ratelimit (section 9
+//          --skip-rag, --skip-ingest, --skip-chat, --skip-ratelimit, --skip-debits, --skip-hostile,
+//          --only-hostile (section 11 alone), --only-debits (section 10 alone), --only-ratelimit (section 9
 //          alone, nothing saved), --state-on-disk (Miniflare state under bench/.state even when /dev/shm exists),
 //          --wasm-build ok|failed|skipped, --native-build ok|failed|skipped,
 //          --rag-wasm-build ok|failed|skipped (set by scripts/bench).
@@ -44,6 +44,7 @@ import { makeFixture } from "./lib/fixture.mjs";
 import { benchRag, RAG_NATIVE, RAG_WASM } from "./rag.mjs";
 import { benchRateLimit, RATE_LIMIT_BENCH_OFF, RATE_LIMIT_BENCH_ON } from "./ratelimit.mjs";
 import { benchDebits } from "./debits.mjs";
+import { benchHostile } from "./hostile.mjs";
 import { benchInstantiate, benchMe, median, percentile } from "./wasm-core.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -69,7 +70,7 @@ const LOAD = {
 const MINIFLARE_VERSION = JSON.parse(readFileSync(path.join(ROOT, "node_modules", "miniflare", "package.json"), "utf8")).version;
 const TARGETS = {
   gzipKB: 300, wasmWarmUs: 20, ratio: 1.0, chunkerWasmMBs: 100, chunkerVsLangchain: 10, topkWasmMs: 5,
-  chatAddedFirstByteMs: 5, chatCoreChunkUs: 20, rateLimitAddedMs: 1,
+  chatAddedFirstByteMs: 5, chatCoreChunkUs: 20, rateLimitAddedMs: 1, hostileHealthRatio: 2,
 };
 
 const results = {
@@ -821,6 +822,13 @@ function table() {
       "ledger consistent", db.ledger.edgechat.consistent && db.ledger.reference.consistent ? "met" : "MISSED");
     add("debits ratio edgechat / reference", `${f(db.ratio, 2)} (with key ${f(db.ratioWithKey, 2)})`);
   }
+  const ho = results.hostile ?? {};
+  if (ho.error) {
+    add("/health p99 during a heading-flood ingest", `n/a: ${ho.error}`);
+  } else if (ho.idle) {
+    add("/health p99 idle / during heading-flood ingest", `${f(ho.idle.p99Ms, 2)} / ${f(ho.during.p99Ms, 2)} ms (×${f(ho.ratioP99, 2)})`,
+      `≤ ${TARGETS.hostileHealthRatio}×`, ho.ratioP99 <= TARGETS.hostileHealthRatio ? "met" : "MISSED");
+  }
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => String(r[i]).length), 6));
   section(`Summary (${results.when}, ${results.machine.cpus} CPUs, Node ${results.machine.node}${QUICK ? ", --quick" : ""})`);
   for (const r of rows) console.log("  " + r.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd());
@@ -906,7 +914,53 @@ async function measureDebits() {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// 11. /health while the worst document ingests (bench/hostile.mjs)
+async function measureHostile() {
+  section("11. /health p99 while a 100,000-heading Markdown file ingests as a job, vs idle (local workerd)");
+  if (flag("--skip-hostile")) {
+    results.hostile = { error: "skipped (--skip-hostile)" };
+    console.log("  skipped (--skip-hostile)");
+    return;
+  }
+  let edge = null;
+  let r;
+  try {
+    const script = await bundle(path.join(ROOT, "wrangler.toml"), path.join(STATE, "dist-edgechat-hostile"));
+    edge = await serve("edgechat-hostile", path.join(ROOT, "wrangler.toml"), script, RATE_LIMIT_BENCH_OFF);
+    await migrate(edge);
+    r = await benchHostile({ url: edge.url, sql: (batch) => edge.sql(batch), quick: QUICK });
+  } catch (e) {
+    r = { error: String(e?.message ?? e) };
+  } finally {
+    await edge?.stop();
+    if (stateRoot && stateRoot !== STATE) rmSync(stateRoot, { recursive: true, force: true });
+  }
+  r.method = `Miniflare ${MINIFLARE_VERSION} Node API, edgechat bundled by \`wrangler deploy --dry-run\`, direct socket, ` +
+    "default INGEST_INLINE_BYTES (the file is a queued job run by the queue consumer in the same Worker); " +
+    "client: Node fetch in this process, one /health at a time";
+  results.hostile = r;
+  if (r.error) {
+    console.log(`  not measured: ${r.error}`);
+    return;
+  }
+  console.log(`  document: ${r.document.headings.toLocaleString("en")} headings, ${r.document.bytes.toLocaleString("en")} bytes;` +
+    ` ${r.chunkRows} chunk rows, ${r.chunkRowBytes?.toLocaleString?.("en")} bytes of them (×${f(r.chunkRowBytes / r.document.bytes, 2)} the input)`);
+  for (const x of r.runs) {
+    console.log(`    ${x.docId}: POST ${x.postStatus} in ${f(x.postMs, 0)} ms, ${x.state} ${x.errorCode ?? ""}after ${f(x.ingestMs, 0)} ms, ${x.chunkCount} chunks`);
+  }
+  console.log(`    /health idle           p50 ${f(r.idle.p50Ms, 2)} ms  p99 ${f(r.idle.p99Ms, 2)} ms  max ${f(r.idle.maxMs, 1)} ms  (n ${r.idle.n})`);
+  console.log(`    /health during ingest  p50 ${f(r.during.p50Ms, 2)} ms  p99 ${f(r.during.p99Ms, 2)} ms  max ${f(r.during.maxMs, 1)} ms  (n ${r.during.n})`);
+  console.log(`    p99 during / idle ${f(r.ratioP99, 2)} (target ≤ ${TARGETS.hostileHealthRatio}: ${r.ratioP99 <= TARGETS.hostileHealthRatio ? "met" : "MISSED"})`);
+  for (const x of r.failures) console.log(`  failed: ${x.what}: ${x.status} ${x.body ?? ""}`);
+}
+
 async function main() {
+  if (flag("--only-hostile")) {
+    await measureHostile();
+    console.log("\n  --only-hostile: no summary table; bench/results/latest.json left as it was");
+    return;
+  }
   if (flag("--only-debits")) {
     await measureDebits();
     console.log("\n  --only-debits: no summary table; bench/results/latest.json left as it was");
@@ -971,6 +1025,12 @@ async function main() {
     await measureDebits();
   } catch (e) {
     results.debits = { ...(results.debits ?? {}), error: String(e?.message ?? e) };
+    console.log(`  not measured: ${e?.message ?? e}`);
+  }
+  try {
+    await measureHostile();
+  } catch (e) {
+    results.hostile = { ...(results.hostile ?? {}), error: String(e?.message ?? e) };
     console.log(`  not measured: ${e?.message ?? e}`);
   }
   table();

@@ -125,6 +125,45 @@ class Chunker {
     }
   }
 
+  // Sections this small (in code points) are packed with their small neighbours into one chunk of
+  // at most max_chars: a heading flood ("# w1\n# w2\n…") would otherwise become one chunk (and
+  // one embedding, one D1 row) per line. Larger sections keep their own chunks, so ordinary
+  // documents chunk as before. The pack's heading path is its first section's.
+  // path(): the section's heading path, built only when a chunk needs it (a flood of small
+  // sections would otherwise copy every title once per heading).
+  template <class PathFn>
+  void add_section(size_t begin, size_t end, PathFn&& path) {
+    const size_t first = skip_ws(begin, end);
+    size_t last = end;
+    while (last > first && is_ws(t_[last - 1])) --last;
+    if (first == last) return;  // whitespace only
+    const size_t small = opt_.max_chars / kSmallSectionDivisor;
+    const size_t chars = count_chars(first, last, small);
+    if (chars >= small) {
+      flush_pack();
+      section(begin, end, path());
+      return;
+    }
+    // Only ASCII whitespace lies between the pack and this section: one code point per byte.
+    if (pack_open_ && pack_chars_ + (first - pack_end_) + chars <= opt_.max_chars) {
+      pack_chars_ += (first - pack_end_) + chars;
+      pack_end_ = last;
+      return;
+    }
+    flush_pack();
+    pack_open_ = true;
+    pack_start_ = first;
+    pack_end_ = last;
+    pack_chars_ = chars;
+    pack_path_ = path();
+  }
+
+  void flush_pack() {
+    if (!pack_open_) return;
+    emit(pack_start_, pack_end_, pack_path_);
+    pack_open_ = false;
+  }
+
   bool is_boundary(size_t p) const {
     if (p == 0 || p >= n_ || !is_cont(t_[p])) return true;
     for (size_t k = 1; k <= 3 && k <= p; ++k) {
@@ -135,6 +174,15 @@ class Chunker {
   }
 
  private:
+  static constexpr size_t kSmallSectionDivisor = 4;
+
+  // Code points in [from, to), counting stops once `limit` is reached.
+  size_t count_chars(size_t from, size_t to, size_t limit) const {
+    size_t n = 0;
+    for (size_t i = from; i < to && n < limit; ++n) i += t_[i] < 0x80 ? 1 : cp_len(t_ + i, n_ - i);
+    return n;
+  }
+
   size_t skip_ws(size_t p, size_t end) const {
     while (p < end && is_ws(t_[p])) ++p;
     return p;
@@ -304,6 +352,9 @@ class Chunker {
   ChunkOptions opt_;
   std::vector<Chunk>& out_;
   Cursor start_cursor_, end_cursor_;
+  bool pack_open_ = false;  // small sections waiting to be emitted as one chunk (add_section)
+  size_t pack_start_ = 0, pack_end_ = 0, pack_chars_ = 0;
+  std::vector<std::string> pack_path_;
 };
 
 // Applies one heading to the stack of open ones: a heading of level L closes every open heading
@@ -339,6 +390,15 @@ Result<std::vector<Chunk>> chunk_text(const ExtractedText& doc, const ChunkOptio
   Chunker chunker(doc.text, opt, out);
   std::vector<const Heading*> open;
   std::vector<std::string> path;
+  bool path_stale = false;
+  auto current_path = [&]() -> const std::vector<std::string>& {
+    if (path_stale) {
+      path.clear();
+      for (const Heading* o : open) path.push_back(o->title);
+      path_stale = false;
+    }
+    return path;
+  };
   size_t begin = 0, h = 0;
   // Heading offsets come from extractors of untrusted files: clamp them into order and onto
   // code-point boundaries instead of trusting them.
@@ -348,20 +408,16 @@ Result<std::vector<Chunk>> chunk_text(const ExtractedText& doc, const ChunkOptio
     return off;
   };
   while (true) {
-    bool changed = false;
     while (h < doc.headings.size() && offset_of(h) <= begin) {
       open_heading(open, doc.headings[h++]);
-      changed = true;
-    }
-    if (changed) {
-      path.clear();
-      for (const Heading* o : open) path.push_back(o->title);
+      path_stale = true;
     }
     const size_t end = h < doc.headings.size() ? offset_of(h) : n;
-    chunker.section(begin, end, path);
+    chunker.add_section(begin, end, current_path);
     if (end >= n) break;
     begin = end;
   }
+  chunker.flush_pack();
   return out;
 }
 

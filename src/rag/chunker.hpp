@@ -1,6 +1,7 @@
 // Recursive text chunking for RAG ingest: splits extracted text into overlapping chunks of at most
 // max_chars code points, preferring the coarsest boundary available (section, blank line, line,
-// sentence, word, and only as a last resort a code point), and never crossing a heading boundary.
+// sentence, word, and only as a last resort a code point). A chunk crosses a heading boundary
+// only to pack several whole small sections together (see chunk_text).
 //
 // Chunks are byte ranges into the document, not copies: ingest handles many megabytes per request
 // in Wasm, and copying every chunk would double peak memory for no benefit.
@@ -43,7 +44,10 @@ Status validate_chunk_options(const ChunkOptions& opt);
 //  - every non-whitespace byte is inside some chunk; no chunk is empty or whitespace-only, and
 //    chunk ranges are trimmed of ASCII whitespace at both ends;
 //  - each chunk has at most opt.max_chars code points and starts and ends on code-point boundaries;
-//  - a chunk lies within one section (between consecutive heading offsets);
+//  - a chunk lies within one section (between consecutive heading offsets), except that
+//    consecutive sections of fewer than max_chars / 4 code points each are packed, whole, into
+//    chunks of at most max_chars (heading path: the first section's), so a flood of tiny
+//    sections costs about as many chunks as the same bytes of prose;
 //  - within a section, chunks move strictly forward and each one after the first starts at most
 //    opt.overlap code points before the previous one's end (snapped forward to a word start).
 // Invalid UTF-8 is tolerated: each invalid byte is one code point. Heading offsets that are out of

@@ -13,6 +13,7 @@
 #include "rag/document_builds.hpp"
 #include "rag/extract_text.hpp"
 #include "rag/ingest.hpp"
+#include "rag/ingest_limits.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -301,6 +302,8 @@ Task<Result<IngestStarted>> start_ingest(Ctx& ctx, User user, IngestRequest req)
     }
   }
   spec.title = req.title.empty() ? "Untitled" : req.title;
+  Status quota = co_await check_storage_quota(ctx, user.id, req.doc_id.value_or(""), size);
+  if (!quota.ok()) co_return quota.take_error();
 
   // Create the row, or claim the next generation of an existing one (re-ingest of the same
   // docId). Nothing about the document changes unless the claim is won.

@@ -1,6 +1,7 @@
 #include "rag/embedder.hpp"
 
 #include "bindings/ai.hpp"
+#include "bindings/sched.hpp"
 #include "rag/lexical_embedder.hpp"
 
 #include <algorithm>
@@ -51,8 +52,19 @@ Task<Result<std::vector<float>>> embed_texts(Ctx& ctx, EmbedderChoice choice,
   std::vector<float> out(texts.size() * kEmbeddingDims);
   if (!choice.workers_ai) {
     LexicalScratch scratch;
+    // A batch of chunks is a long CPU stretch: slice it, and start with a yield too, so that an
+    // ingest's D1 answers (which resume the core at once) never chain two slices back to back.
+    // A search's query is far below one slice: it never waits.
+    size_t total = 0;
+    for (const std::string& t : texts) total += t.size();
+    size_t since_yield = total > kYieldEveryBytes ? kYieldEveryBytes : 0;
     for (size_t i = 0; i < texts.size(); ++i) {
+      if (since_yield >= kYieldEveryBytes) {
+        co_await yield_to_host(ctx);
+        since_yield = 0;
+      }
       embed_lexical(texts[i], out.data() + i * kEmbeddingDims, scratch);
+      since_yield += texts[i].size();
     }
     co_return out;
   }

@@ -1,5 +1,6 @@
 #include "rag/extract_document.hpp"
 
+#include "bindings/sched.hpp"
 #include "rag/extract_text.hpp"
 #include "rag/pdf_extract.hpp"
 
@@ -14,7 +15,14 @@ Task<Result<ExtractedText>> extract_document(Ctx& ctx, std::string bytes, std::s
                         "This file type cannot be indexed (supported: text, Markdown, HTML, "
                         "JSON, CSV and text-based PDF)");
   }
-  co_return extract_text(bytes, fmt);
+  Result<std::unique_ptr<TextExtraction>> x = TextExtraction::start(bytes, fmt);
+  if (!x.ok()) co_return x.take_error();
+  bytes = std::string();  // decoded: the source is no longer needed
+  // A slice of extraction, then a yield, so that other requests are served in between.
+  for (x.value()->step(kYieldEveryBytes); !x.value()->done(); x.value()->step(kYieldEveryBytes)) {
+    co_await yield_to_host(ctx);
+  }
+  co_return x.value()->finish();
 }
 
 }  // namespace ec

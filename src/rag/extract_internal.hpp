@@ -10,6 +10,7 @@
 #include "rag/extracted.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,23 @@ inline size_t output_budget(size_t input_size) {
 
 ExtractedText extract_plain(std::string_view utf8);
 ExtractedText extract_markdown(std::string_view utf8);
+
+// Markdown extraction in slices (it reads line by line, so it can stop between lines): owns the
+// decoded text; step() reads at least `budget` more bytes of it, whole lines at a time.
+class MarkdownExtractor;
+class MarkdownSlices {
+ public:
+  explicit MarkdownSlices(std::string utf8);
+  ~MarkdownSlices();
+  MarkdownSlices(MarkdownSlices&&) = delete;
+  bool done() const;
+  void step(size_t budget);
+  ExtractedText finish();
+
+ private:
+  std::string utf8_;
+  std::unique_ptr<MarkdownExtractor> m_;
+};
 ExtractedText extract_html(std::string_view utf8);
 Result<ExtractedText> extract_json(std::string_view utf8);
 ExtractedText extract_csv(std::string_view utf8);

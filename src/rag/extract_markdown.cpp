@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 
 namespace ec::extract_detail {
 namespace {
@@ -255,15 +256,26 @@ size_t list_marker(std::string_view t) {
   return 0;
 }
 
+}  // namespace
+
 class MarkdownExtractor {
  public:
-  ExtractedText run(std::string_view text) {
-    size_t pos = 0;
-    while (pos <= text.size()) {
-      size_t nl = std::min(text.find('\n', pos), text.size());
-      line(text.substr(pos, nl - pos));
-      pos = nl + 1;
+  explicit MarkdownExtractor(std::string_view text) : text_(text) {}
+
+  bool done() const { return pos_ > text_.size(); }
+
+  // Reads whole lines until at least `budget` bytes of input have been read (or the end).
+  void step(size_t budget) {
+    const size_t stop =
+        budget >= text_.size() - std::min(pos_, text_.size()) ? text_.size() + 1 : pos_ + budget;
+    while (pos_ <= text_.size() && pos_ < stop) {
+      size_t nl = std::min(text_.find('\n', pos_), text_.size());
+      line(text_.substr(pos_, nl - pos_));
+      pos_ = nl + 1;
     }
+  }
+
+  ExtractedText finish() {
     flush_paragraph();
     return b_.finish("markdown");
   }
@@ -420,6 +432,8 @@ class MarkdownExtractor {
     para_.clear();
   }
 
+  std::string_view text_;
+  size_t pos_ = 0;  // start of the next line to read
   TextBuilder b_;
   std::vector<std::string> para_;  // rendered lines held back in case a setext underline follows
   size_t fence_len_ = 0;
@@ -431,8 +445,17 @@ class MarkdownExtractor {
   bool in_quote_ = false;
 };
 
-}  // namespace
+ExtractedText extract_markdown(std::string_view utf8) {
+  MarkdownExtractor m(utf8);
+  m.step(utf8.size() + 1);
+  return m.finish();
+}
 
-ExtractedText extract_markdown(std::string_view utf8) { return MarkdownExtractor().run(utf8); }
+MarkdownSlices::MarkdownSlices(std::string utf8)
+    : utf8_(std::move(utf8)), m_(std::make_unique<MarkdownExtractor>(utf8_)) {}
+MarkdownSlices::~MarkdownSlices() = default;
+bool MarkdownSlices::done() const { return m_->done(); }
+void MarkdownSlices::step(size_t budget) { m_->step(budget); }
+ExtractedText MarkdownSlices::finish() { return m_->finish(); }
 
 }  // namespace ec::extract_detail

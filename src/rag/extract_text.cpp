@@ -323,7 +323,8 @@ std::string_view format_name(DocFormat fmt) {
   return "unsupported";
 }
 
-Result<ExtractedText> extract_text(std::string_view bytes, DocFormat fmt) {
+Result<std::unique_ptr<TextExtraction>> TextExtraction::start(std::string_view bytes,
+                                                              DocFormat fmt) {
   using namespace extract_detail;
   if (bytes.size() > kMaxExtractBytes) {
     return api_error(413, "extract.too_large", "document is larger than 50 MB");
@@ -337,23 +338,54 @@ Result<ExtractedText> extract_text(std::string_view bytes, DocFormat fmt) {
   if (!utf16 && mostly_nul(bytes)) {
     return api_error(422, "extract.binary", "document declared as text contains binary data");
   }
-  std::string utf8 = decode_to_utf8(bytes);
-  switch (fmt) {
-    case DocFormat::kText:
-      return extract_plain(utf8);
-    case DocFormat::kMarkdown:
-      return extract_markdown(utf8);
-    case DocFormat::kHtml:
-      return extract_html(utf8);
-    case DocFormat::kJson:
-      return extract_json(utf8);
-    case DocFormat::kCsv:
-      return extract_csv(utf8);
-    case DocFormat::kPdf:
-    case DocFormat::kUnsupported:
-      break;
+  std::unique_ptr<TextExtraction> x(new TextExtraction());
+  x->fmt_ = fmt;
+  if (fmt == DocFormat::kMarkdown) {
+    x->md_ = std::make_unique<MarkdownSlices>(decode_to_utf8(bytes));
+  } else {
+    x->utf8_ = decode_to_utf8(bytes);
   }
-  return api_error(422, "extract.unsupported_format", "no text extractor for this format");
+  return x;
+}
+
+TextExtraction::~TextExtraction() = default;
+
+bool TextExtraction::done() const { return md_ ? md_->done() : out_.has_value(); }
+
+void TextExtraction::step(size_t budget) {
+  using namespace extract_detail;
+  if (md_) return md_->step(budget);
+  if (out_) return;
+  switch (fmt_) {
+    case DocFormat::kText:
+      out_.emplace(extract_plain(utf8_));
+      break;
+    case DocFormat::kHtml:
+      out_.emplace(extract_html(utf8_));
+      break;
+    case DocFormat::kJson:
+      out_.emplace(extract_json(utf8_));
+      break;
+    case DocFormat::kCsv:
+      out_.emplace(extract_csv(utf8_));
+      break;
+    default:
+      out_.emplace(
+          api_error(422, "extract.unsupported_format", "no text extractor for this format"));
+  }
+  utf8_ = std::string();
+}
+
+Result<ExtractedText> TextExtraction::finish() {
+  while (!done()) step(static_cast<size_t>(-1));
+  if (md_) return md_->finish();
+  return std::move(*out_);
+}
+
+Result<ExtractedText> extract_text(std::string_view bytes, DocFormat fmt) {
+  Result<std::unique_ptr<TextExtraction>> x = TextExtraction::start(bytes, fmt);
+  if (!x.ok()) return x.take_error();
+  return x.value()->finish();
 }
 
 }  // namespace ec

@@ -7,6 +7,9 @@
 #include "rag/extracted.hpp"
 
 #include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace ec {
@@ -30,5 +33,29 @@ std::string_view format_name(DocFormat fmt);
 // kUnsupported). Errors: 413 "extract.too_large", 422 "extract.binary" (NUL bytes in more than 1%
 // of the first 4 KB), 422 "extract.malformed" (JSON that does not parse).
 Result<ExtractedText> extract_text(std::string_view bytes, DocFormat fmt);
+
+namespace extract_detail {
+class MarkdownSlices;
+}
+
+// extract_text in slices, so that a large document does not hold the isolate in one stretch:
+// start() checks and decodes the bytes (the errors above), step() does about `budget` more bytes
+// of the work, finish() gives what extract_text would. Markdown (the format of posted content and
+// of the heading floods) stops between lines; the other formats finish in their first step.
+class TextExtraction {
+ public:
+  static Result<std::unique_ptr<TextExtraction>> start(std::string_view bytes, DocFormat fmt);
+  ~TextExtraction();
+  bool done() const;
+  void step(size_t budget);
+  Result<ExtractedText> finish();
+
+ private:
+  TextExtraction() = default;
+  DocFormat fmt_ = DocFormat::kText;
+  std::string utf8_;  // the decoded input, until a one-step format has run
+  std::unique_ptr<extract_detail::MarkdownSlices> md_;
+  std::optional<Result<ExtractedText>> out_;
+};
 
 }  // namespace ec

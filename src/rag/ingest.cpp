@@ -2,6 +2,7 @@
 
 #include "auth/config.hpp"
 #include "bindings/r2.hpp"
+#include "bindings/sched.hpp"
 #include "bindings/vectorize.hpp"
 #include "core/utf8.hpp"
 #include "crypto/encoding.hpp"
@@ -11,6 +12,7 @@
 #include "rag/extract_document.hpp"
 #include "rag/extract_text.hpp"
 #include "rag/graph_extract.hpp"
+#include "rag/ingest_limits.hpp"
 #include "rag/lexical_embedder.hpp"
 #include "rag/llm_text.hpp"
 #include "rag/vector_index.hpp"
@@ -262,6 +264,7 @@ Task<Status> index_generation(Ctx& ctx, DocumentRecord doc, int64_t gen, Extract
     }
   }
 
+  co_await yield_to_host(ctx);  // the graph is one more CPU stretch (≤ kMaxGraphInputBytes)
   Graph graph = co_await extract_graph(ctx, text.text);
 
   // Commit: the new generation goes live, the old one and its graph go, in one transaction.
@@ -398,11 +401,15 @@ Task<Status> build_generation(Ctx& ctx, DocumentRecord doc, int64_t gen,
   Result<ExtractedText> text =
       co_await extract_document(ctx, std::move(*bytes), doc.content_type, filename);
   if (!text.ok()) co_return text.take_error();
+  co_await yield_to_host(ctx);  // extraction and chunking are each one CPU stretch: not both
   Result<std::vector<Chunk>> chunked = chunk_text(text.value(), doc.chunking);
   if (!chunked.ok()) co_return chunked.take_error();
   if (chunked.value().empty()) {
     co_return api_error(422, "extract.no_text", "The document contains no indexable text");
   }
+  Status capped = check_chunk_cap(ctx, chunked.value().size());
+  if (!capped.ok()) co_return capped;
+  co_await yield_to_host(ctx);
   co_return co_await index_generation(ctx, std::move(doc), gen, std::move(text.value()),
                                       std::move(chunked.value()), std::move(ticket));
 }

@@ -21,6 +21,15 @@ describe("kv.*", () => {
   });
 });
 
+describe("sched.yield", () => {
+  it("resumes the core only after a macrotask queued before it has run", async () => {
+    let ran = false;
+    setTimeout(() => { ran = true; }, 0);
+    expect(data(await run("sched.yield", {}))).toBe(true);
+    expect(ran).toBe(true);
+  });
+});
+
 describe("d1.*", () => {
   it("first, all and run return rows and meta", async () => {
     await run("d1.run", { sql: "CREATE TABLE IF NOT EXISTS fx (id INTEGER PRIMARY KEY, v TEXT UNIQUE)", params: [] });

@@ -81,7 +81,19 @@ std::string violation(const ExtractedText& doc, const ChunkOptions& opt,
     if (ws(t[c.start]) || ws(t[c.end - 1])) return at + "not trimmed / whitespace only";
     const std::string_view text = std::string_view(t).substr(c.start, c.end - c.start);
     if (input_valid && !valid_utf8(text)) return at + "invalid UTF-8";
-    if (section_of(doc, c.start) != section_of(doc, c.end - 1)) return at + "straddles a heading";
+    if (section_of(doc, c.start) != section_of(doc, c.end - 1)) {
+      // Only a pack of whole small sections may straddle headings: it shares no text with its
+      // neighbours, and each of its sections is under max_chars / 4 code points.
+      if (k > 0 && cs[k - 1].end > c.start) return at + "pack overlaps the previous chunk";
+      if (k + 1 < cs.size() && cs[k + 1].start < c.end) return at + "pack overlaps the next one";
+      for (size_t s = section_of(doc, c.start); s <= section_of(doc, c.end - 1); ++s) {
+        const size_t lo = std::max(c.start, s == 0 ? size_t{0} : doc.headings[s - 1].offset);
+        size_t hi = std::min(c.end, s < doc.headings.size() ? doc.headings[s].offset : c.end);
+        while (hi > lo && ws(t[hi - 1])) --hi;
+        if (lo < hi && idx[hi] - idx[lo] >= std::max<size_t>(opt.max_chars / 4, 1))
+          return at + "packs a section that is not small";
+      }
+    }
     if (c.heading_path != ref_path(doc, c.start)) return at + "heading path";
     ++cover[c.start];
     --cover[c.end];
@@ -251,7 +263,8 @@ TEST_CASE("chunk_text: the fast path for valid UTF-8 agrees with the general pat
       const ExtractedText doc = gen.doc(opt.max_chars);
       ExtractedText tainted = doc;
       tainted.headings.push_back(Heading{1, "tail", doc.text.size() + 2});
-      tainted.text += "\n\n\xFF";
+      // Large enough (max_chars / 4) not to be packed with a small section before it.
+      tainted.text += "\n\n\xFF" + std::string(opt.max_chars / 4, 'z');
       INFO("max_chars=" << opt.max_chars << " overlap=" << opt.overlap << " seed=" << seed);
       const std::vector<Chunk> fast = chunks_of(doc, opt);
       std::vector<Chunk> general = chunks_of(tainted, opt);
@@ -374,9 +387,18 @@ TEST_CASE("chunk_text: heading paths and sections on a Markdown example", "[chun
   add(3, "Linux", "Use apt.");
   add(2, "Usage", "Call it.");
   add(1, "FAQ", "Ask.");
-  const auto cs = chunks_of(doc, {});
-  REQUIRE(violation(doc, {}, cs) == "");
   using P = std::vector<std::string>;
+  // With the default 512 these six tiny sections pack into one chunk (see the heading-flood test);
+  // a budget they are not small for shows the sections and paths of ordinary documents.
+  const auto packed = chunks_of(doc, {});
+  REQUIRE(violation(doc, {}, packed) == "");
+  REQUIRE(packed.size() == 1);
+  CHECK(packed[0].heading_path == P{});
+  CHECK(ec::chunk_view(doc, packed[0]) ==
+        std::string_view(doc.text).substr(0, doc.text.size() - 2));
+  const ChunkOptions opt{40, 8};
+  const auto cs = chunks_of(doc, opt);
+  REQUIRE(violation(doc, opt, cs) == "");
   CHECK(texts_of(doc, cs) == P{"Intro text.", "# Guide\n\nGuide intro.", "## Install\n\nRun it.",
                                "### Linux\n\nUse apt.", "## Usage\n\nCall it.", "# FAQ\n\nAsk."});
   REQUIRE(cs.size() == 6);
@@ -429,4 +451,63 @@ TEST_CASE("chunk_text: realistic passages end chunks at sentence ends", "[chunke
       CHECK(ends);
     }
   }
+}
+
+namespace {
+
+// One chunk per heading would make a 400 KB heading flood 100,000 chunks (and D1 rows).
+void check_packed(const ExtractedText& doc, const ChunkOptions& opt) {
+  const auto cs = chunks_of(doc, opt);
+  REQUIRE(violation(doc, opt, cs) == "");
+  const size_t chars = cp_index(doc.text).back();
+  INFO("chars=" << chars << " chunks=" << cs.size());
+  // Cuts at blank lines and the overlap leave each chunk a little short of the budget.
+  CHECK(cs.size() <= chars * 5 / 4 / (opt.max_chars - opt.overlap) + 2);
+  CHECK(cs.size() >= chars / (opt.max_chars + 1));
+}
+
+}  // namespace
+
+TEST_CASE("chunk_text: a flood of one-word headings packs into full-size chunks", "[chunker]") {
+  for (const std::string& mark : {std::string("# "), std::string("## ")}) {
+    ExtractedText doc{"", {}, "markdown"};
+    for (int i = 0; i < 20000; ++i) {
+      doc.headings.push_back(
+          Heading{static_cast<int>(mark.size() - 1), "w" + std::to_string(i), doc.text.size()});
+      doc.text += mark + "w" + std::to_string(i) + "\n";
+    }
+    check_packed(doc, {});
+    check_packed(doc, {100, 20});
+    const auto cs = chunks_of(doc, {});
+    CHECK(cs.front().heading_path == std::vector<std::string>{"w0"});  // its first section's
+  }
+}
+
+TEST_CASE("chunk_text: one-word lines and tiny paragraphs make full-size chunks", "[chunker]") {
+  std::string lines, paras;
+  for (int i = 0; i < 20000; ++i) {
+    lines += "word" + std::to_string(i) + "\n";
+    paras += "wörd" + std::to_string(i) + ".\n\n";
+  }
+  check_packed(plain(lines), {});
+  check_packed(plain(paras), {});
+  check_packed(plain(paras), {64, 0});
+}
+
+TEST_CASE("chunk_text: small sections beside large ones keep their own chunks", "[chunker]") {
+  ExtractedText doc{"", {}, "markdown"};
+  const std::string body(300, 'x');
+  for (int i = 0; i < 3; ++i) {
+    doc.headings.push_back(Heading{1, "big" + std::to_string(i), doc.text.size()});
+    doc.text += "# big\n\n" + body + "\n\n";
+    doc.headings.push_back(Heading{2, "a", doc.text.size()});
+    doc.text += "## a\n\n";
+    doc.headings.push_back(Heading{2, "b", doc.text.size()});
+    doc.text += "## b\n\n";
+  }
+  const auto cs = chunks_of(doc, {});
+  REQUIRE(violation(doc, {}, cs) == "");
+  REQUIRE(cs.size() == 6);  // each large section alone, each pair of small ones packed
+  CHECK(ec::chunk_view(doc, cs[1]) == "## a\n\n## b");
+  CHECK(cs[1].heading_path == std::vector<std::string>{"big0", "a"});
 }

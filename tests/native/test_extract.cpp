@@ -321,3 +321,42 @@ TEST_CASE("structured output stays bounded when keys repeat on every line") {
   CHECK(t.text.size() < 4 * arr.size() + (2u << 20));
   CHECK(t.text.starts_with(std::string(128, 'k') + "[0]: 1\n"));
 }
+
+// Ingest extracts in slices with a yield between them (bindings/sched.hpp): any slicing must give
+// exactly what one call gives, for Markdown (which stops between lines) and for the rest.
+TEST_CASE("sliced extraction equals extract_text for any slice size", "[extract]") {
+  std::string flood;
+  for (int i = 0; i < 2000; ++i) flood += "# w" + std::to_string(i) + "\n";
+  const std::pair<std::string, DocFormat> inputs[] = {
+      {fixture("readme.md"), DocFormat::kMarkdown},
+      {flood, DocFormat::kMarkdown},
+      {"Title\n=====\n\npara *one*\nstill one\n\n```\ncode\n```\n- item\n", DocFormat::kMarkdown},
+      {"<h1>T</h1><p>x</p>", DocFormat::kHtml},
+      {"plain\n\ntext", DocFormat::kText},
+  };
+  for (const auto& [bytes, fmt] : inputs) {
+    const ExtractedText whole = extract_ok(bytes, fmt);
+    for (size_t budget : {size_t{1}, size_t{7}, size_t{100}, size_t{4096}}) {
+      INFO("budget " << budget << " format " << format_name(fmt));
+      Result<std::unique_ptr<TextExtraction>> x = TextExtraction::start(bytes, fmt);
+      REQUIRE(x.ok());
+      size_t steps = 0;
+      while (!x.value()->done()) {
+        x.value()->step(budget);
+        ++steps;
+      }
+      Result<ExtractedText> sliced = x.value()->finish();
+      REQUIRE(sliced.ok());
+      CHECK(sliced.value().text == whole.text);
+      CHECK(sliced.value().format == whole.format);
+      REQUIRE(sliced.value().headings.size() == whole.headings.size());
+      for (size_t i = 0; i < whole.headings.size(); ++i) {
+        CHECK(sliced.value().headings[i].offset == whole.headings[i].offset);
+        CHECK(sliced.value().headings[i].title == whole.headings[i].title);
+      }
+      if (fmt == DocFormat::kMarkdown && bytes.size() > 10 * budget) CHECK(steps > 1);
+    }
+  }
+  CHECK(TextExtraction::start("%PDF-1.4", DocFormat::kPdf).error().code ==
+        "extract.unsupported_format");
+}

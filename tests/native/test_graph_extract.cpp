@@ -220,7 +220,7 @@ TEST_CASE("extract_graph_local survives adversarial input", "[graph]") {
   }
 }
 
-TEST_CASE("extract_graph_local only scans the first megabyte", "[graph]") {
+TEST_CASE("extract_graph_local only scans the first kMaxGraphInputBytes", "[graph]") {
   std::string text;
   while (text.size() < ec::kMaxGraphInputBytes + 1000) text += kStory, text += "\n\n";
   text += " Zanzibar Holdings bought Quorra Labs.";
