@@ -283,6 +283,7 @@ async function run(op, args, request, env, ctx) {
     // Streamed responses (src/http/stream.hpp): the head goes out at once, then chunk by chunk.
     case "stream.open":
       if (!ctx?.stream) throw new EffectError("unavailable", "streaming is not available here");
+      if (args.log) console.log(String(args.log));  // headers the core dropped from this head
       ctx.stream.start(args.status, args.headers);
       return json(true);
     case "stream.write":
