@@ -163,8 +163,8 @@ class Router {
   // An explicit provider and/or model (see the header for the rules).
   Result<ModelInfo> resolve(std::string_view provider_name, std::string_view model) const {
     if (!model.empty() && !valid_model_id(model)) {
-      return route_error("chat.invalid_model",
-                         "model must be 1-256 printable ASCII characters without spaces", "model");
+      return route_error("chat.invalid_model", "model must be " + std::string(kModelIdRule),
+                         "model");
     }
     if (!provider_name.empty()) return resolve_for(provider_name, model);
     const ModelInfo* unavailable = nullptr;
