@@ -10,6 +10,7 @@
 #include "files/object_key.hpp"
 #include "files/sigv4.hpp"
 #include "http/range.hpp"
+#include "http/reply.hpp"
 #include "http/url.hpp"
 
 #include <charconv>
@@ -205,16 +206,16 @@ Task<Result<Response>> download_file(Ctx& ctx, FileRecord f) {
   if (!head.value()) co_return api_error(404, "files.not_found", "No such file");
   const int64_t size = head.value()->size;
   RangeDecision d = decide_range(ctx.request().header("range"), size);
+  if (d.kind == RangeDecision::kUnsatisfiable) {
+    // The usual error envelope (with the request id), plus the size the client should ask within.
+    Response e = error_reply(api_error(416, "files.range_not_satisfiable", "Range not satisfiable"),
+                             ctx.request_id);
+    e.headers.emplace_back("accept-ranges", "bytes");
+    e.headers.emplace_back("content-range", "bytes */" + std::to_string(size));
+    co_return e;
+  }
   Response r;
   r.headers.emplace_back("accept-ranges", "bytes");
-  if (d.kind == RangeDecision::kUnsatisfiable) {
-    r.status = 416;
-    r.headers.emplace_back("content-range", "bytes */" + std::to_string(size));
-    r.headers.emplace_back("content-type", "application/json; charset=utf-8");
-    r.body =
-        R"({"error":{"code":"files.range_not_satisfiable","message":"Range not satisfiable"}})";
-    co_return r;
-  }
   ByteRange range = d.kind == RangeDecision::kPartial ? d.range : ByteRange{0, size};
   r.status = d.kind == RangeDecision::kPartial ? 206 : 200;
   if (d.kind == RangeDecision::kPartial) {
