@@ -241,6 +241,9 @@ Task<Status> delete_file(Ctx& ctx, FileRecord f) {
                  "WHERE user_id = ?1 AND r2_key = ?2",
                  {f.user_id, f.r2_key, static_cast<int64_t>(ctx.now_ms())})});
   if (!r.ok()) co_return r.take_error();
+  // Two deletes of one file can both get this far; the one whose statement removed the row won,
+  // the other answers as if it had come second.
+  if (r.value()[0].changes == 0) co_return api_error(404, "files.not_found", "No such file");
   co_return ok_status();
 }
 
