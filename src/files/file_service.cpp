@@ -19,6 +19,11 @@ namespace ec {
 
 namespace {
 
+// How long an upload through a presigned URL holds its grant before another may take it over: far
+// longer than any upload within MAX_UPLOAD_BYTES takes, short enough that a grant whose upload
+// died with its isolate is usable again well before it expires.
+constexpr int64_t kUploadLeaseMs = 15 * 60 * 1000;
+
 // What a retrieval backend ingests, plus common images; ALLOWED_UPLOAD_TYPES replaces the list.
 constexpr std::string_view kDefaultTypes =
     "application/pdf,text/plain,text/markdown,text/x-markdown,text/html,text/csv,"
@@ -333,6 +338,26 @@ Task<Result<UploadGrant>> create_upload_grant(Ctx& ctx, User user, std::string f
   co_return g;
 }
 
+// Why a grant could not be claimed: spent (403), or another upload holds it right now (409, and
+// the client may retry once that one has finished or failed).
+static Task<Result<FileRecord>> unclaimable_grant(Ctx& ctx, PresignGrant grant) {
+  Result<std::vector<BatchItem>> r = co_await d1_batch(
+      ctx, {Stmt("SELECT 1 FROM used_grants WHERE grant_id = ?1", {grant.grant_id}),
+            Stmt("SELECT state FROM files WHERE grant_id = ?1 AND r2_key = ?2",
+                 {grant.grant_id, grant.key})});
+  if (!r.ok()) co_return r.take_error();
+  if (!r.value()[0].rows.empty()) {
+    co_return api_error(403, "files.url_used", "This upload URL has already been used");
+  }
+  const std::vector<json>& rows = r.value()[1].rows;
+  if (rows.empty()) co_return api_error(404, "files.not_found", "No such upload");
+  if (string_or(rows[0], "state", "") == "uploading") {
+    co_return api_error(409, "files.upload_in_progress",
+                        "Another upload to this URL is in progress; retry if it fails");
+  }
+  co_return api_error(403, "files.url_used", "This upload URL has already been used");
+}
+
 Task<Result<FileRecord>> complete_signed_upload(Ctx& ctx, PresignGrant grant) {
   const std::string* ct = ctx.request().header("content-type");
   if (!grant.content_type.empty() && media_type(ct ? *ct : "") != grant.content_type) {
@@ -341,20 +366,20 @@ Task<Result<FileRecord>> complete_signed_upload(Ctx& ctx, PresignGrant grant) {
   }
   std::optional<int64_t> length = declared_length(ctx);
   if (length && !grant_allows_size(grant, *length)) co_return too_large(grant.max_bytes);
-  // One use per grant: claim it before taking the bytes, so a replayed URL is refused.
-  Result<RunMeta> claim =
-      co_await d1_run(ctx, Stmt("INSERT INTO used_grants (grant_id, expires_at) VALUES (?1, ?2)",
-                                {grant.grant_id, grant.expires_s * 1000}));
-  if (!claim.ok()) {
-    if (is_conflict(claim.error())) {
-      co_return api_error(403, "files.url_used", "This upload URL has already been used");
-    }
-    co_return claim.take_error();
-  }
+  // One upload at a time per grant: a lease on the pending row (state 'uploading', its start in
+  // updated_at). A lease left behind by an upload that died with its isolate lapses after
+  // kUploadLeaseMs. The grant is spent only when an upload completes (used_grants below), so a
+  // cut upload can be retried with the same URL.
+  const auto lease = static_cast<int64_t>(ctx.now_ms());
+  Result<RunMeta> claim = co_await d1_run(
+      ctx, Stmt("UPDATE files SET state = 'uploading', updated_at = ?3 WHERE grant_id = ?1 AND "
+                "r2_key = ?2 AND (state = 'pending' OR (state = 'uploading' AND updated_at < ?4))",
+                {grant.grant_id, grant.key, lease, lease - kUploadLeaseMs}));
+  if (!claim.ok()) co_return claim.take_error();
+  if (claim.value().changes == 0) co_return co_await unclaimable_grant(ctx, grant);
   Result<json> row = co_await d1_first(
-      ctx, Stmt("SELECT " + std::string(kFileColumns) +
-                    " FROM files WHERE grant_id = ?1 AND r2_key = ?2 AND state = 'pending'",
-                {grant.grant_id, grant.key}));
+      ctx, Stmt("SELECT " + std::string(kFileColumns) + " FROM files WHERE grant_id = ?1",
+                {grant.grant_id}));
   if (!row.ok()) co_return row.take_error();
   if (row.value().is_null()) co_return api_error(404, "files.not_found", "No such upload");
   FileRecord f = file_from_row(row.value());
@@ -363,15 +388,32 @@ Task<Result<FileRecord>> complete_signed_upload(Ctx& ctx, PresignGrant grant) {
   opt.custom_metadata = {{"uploader", f.user_id}, {"route", "/api/r2/upload"}, {"fileId", f.id}};
   Result<R2Object> put = co_await r2_put_request_body(
       ctx, f.r2_key, grant.max_bytes > 0 ? grant.max_bytes : upload_policy(ctx).max_bytes, opt);
-  if (!put.ok()) co_return put.take_error();
+  if (!put.ok()) {
+    // Release the lease so the client can retry at once; best effort (it lapses anyway).
+    Result<RunMeta> released = co_await d1_run(
+        ctx, Stmt("UPDATE files SET state = 'pending' WHERE id = ?1 AND state = 'uploading' AND "
+                  "updated_at = ?2",
+                  {f.id, lease}));
+    (void)released;
+    co_return put.take_error();
+  }
   f.size = put.value().size;
   f.etag = put.value().etag;
   f.state = "stored";
-  Result<RunMeta> done = co_await d1_run(
-      ctx, Stmt("UPDATE files SET state = 'stored', size = ?2, etag = ?3, updated_at = ?4 "
-                "WHERE id = ?1",
-                {f.id, f.size, f.etag, static_cast<int64_t>(ctx.now_ms())}));
-  if (!done.ok()) co_return done.take_error();
+  // Spending the grant and storing the file are one transaction: if another upload spent it in
+  // the meantime (our lease lapsed), the INSERT conflicts and nothing of ours is recorded.
+  Result<std::vector<BatchItem>> done = co_await d1_batch(
+      ctx, {Stmt("INSERT INTO used_grants (grant_id, expires_at) VALUES (?1, ?2)",
+                 {grant.grant_id, grant.expires_s * 1000}),
+            Stmt("UPDATE files SET state = 'stored', size = ?2, etag = ?3, updated_at = ?4 "
+                 "WHERE id = ?1",
+                 {f.id, f.size, f.etag, static_cast<int64_t>(ctx.now_ms())})});
+  if (!done.ok()) {
+    if (is_conflict(done.error())) {
+      co_return api_error(403, "files.url_used", "This upload URL has already been used");
+    }
+    co_return done.take_error();
+  }
   co_return f;
 }
 
