@@ -13,6 +13,7 @@
 #include "http/reply.hpp"
 #include "http/url.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace ec {
@@ -23,6 +24,34 @@ namespace {
 // longer than any upload within MAX_UPLOAD_BYTES takes, short enough that a grant whose upload
 // died with its isolate is usable again well before it expires.
 constexpr int64_t kUploadLeaseMs = 15 * 60 * 1000;
+
+bool all_digits(std::string_view s, size_t max_len) {
+  if (s.empty() || s.size() > max_len) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// localhost, 127.0.0.0/8 or [::1], with an optional port, and nothing else.
+bool is_loopback_host(std::string_view host) {
+  std::string_view name = host;
+  size_t colon = host.rfind(':');
+  if (colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos) {
+    if (!all_digits(host.substr(colon + 1), 5)) return false;
+    name = host.substr(0, colon);
+  }
+  if (name == "localhost" || name == "[::1]") return true;
+  if (name.rfind("127.", 0) != 0) return false;
+  int parts = 0;
+  for (size_t pos = 0; pos <= name.size(); ++parts) {
+    size_t dot = std::min(name.find('.', pos), name.size());
+    std::string_view octet = name.substr(pos, dot - pos);
+    if (!all_digits(octet, 3) || std::stoi(std::string(octet)) > 255) return false;
+    pos = dot + 1;
+  }
+  return parts == 4;
+}
 
 // What a retrieval backend ingests, plus common images; ALLOWED_UPLOAD_TYPES replaces the list.
 constexpr std::string_view kDefaultTypes =
@@ -282,14 +311,24 @@ Task<Result<std::string>> presign_secret(Ctx& ctx) {
   co_return cached;
 }
 
-std::string public_base_url(const Ctx& ctx) {
+Task<Result<std::string>> presign_base_url(Ctx& ctx) {
   std::string_view configured = ctx.env("PUBLIC_BASE_URL");
-  if (!configured.empty()) return std::string(configured);
+  if (!configured.empty()) co_return std::string(configured);
   const std::string* host = ctx.request().header("host");
-  if (host == nullptr || host->empty()) return "";
-  bool local = host->rfind("localhost", 0) == 0 || host->rfind("127.", 0) == 0 ||
-               host->rfind("[::1]", 0) == 0;
-  return (local ? "http://" : "https://") + *host;
+  // Host is whatever the client sent: outside local development it would let a caller mint URLs
+  // pointing anywhere, so it is used only when it names this machine.
+  if (host == nullptr || !is_loopback_host(*host)) {
+    co_return api_error(500, "config.public_base_url_missing",
+                        "This server cannot issue presigned URLs: PUBLIC_BASE_URL is not set");
+  }
+  EffectResult logged = co_await ctx.perform(make_effect(
+      "log.write", {{"line", dump_json({{"level", "warn"},
+                                        {"msg",
+                                         "PUBLIC_BASE_URL is unset: presigned URL built "
+                                         "from the loopback Host (local development only)"},
+                                        {"requestId", ctx.request_id}})}}));
+  (void)logged;
+  co_return "http://" + *host;
 }
 
 std::optional<std::string> s3_presigned_url(const Ctx& ctx, std::string_view method,
