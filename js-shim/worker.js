@@ -81,6 +81,12 @@ export function handle(request, env, core, ctx) {
   });
 }
 
+// The client went away (closed the tab, cut the upload): an everyday event, logged at info so it
+// never pages anyone. Anything else that escapes the loop is a real error.
+function clientGone(request, e) {
+  return request.signal?.aborted || e?.name === "AbortError";
+}
+
 async function runLoop(request, env, core, ctx, stream) {
   const host = {
     waitUntil: (p) => ctx?.waitUntil(p),
@@ -122,7 +128,16 @@ async function runCore(request, env, core, host, stream) {
     }
     return await toResponse(out, request.method, env);
   } catch (e) {
-    if (!(e instanceof CoreTrap)) throw e;
+    if (!(e instanceof CoreTrap)) {
+      if (!clientGone(request, e)) throw e;
+      if (session) core.cancel(session);
+      console.log(JSON.stringify({ level: "info", msg: "client disconnected", session }));
+      if (stream.open) {
+        await stream.abort(e);
+        return null;
+      }
+      return new Response(null, { status: 499 });
+    }
     const requestId = trapRequestId(request);
     console.error(JSON.stringify({
       level: "error", msg: "core trapped; instance reset", requestId, session,
