@@ -43,6 +43,8 @@ export default defineConfig(async () => {
             EMBEDDINGS: "local",
             LLM_TASKS: "local",
             ALLOWED_ORIGINS: "https://app.example,https://admin.example",
+            // Presigned URLs are built on this (a non-loopback Host without it is refused).
+            PUBLIC_BASE_URL: "https://edgechat.test",
             // Small limits so the tests reach them cheaply: uploads over 256 KiB are refused,
             // and ingests over 8 KiB run as queued jobs.
             MAX_UPLOAD_BYTES: "262144",

@@ -30,10 +30,14 @@ function binding(env, name) {
   return b;
 }
 
-// D1 errors → the core's codes. Constraint violations are the only ones a caller acts on.
+// D1 errors → the core's codes: a constraint is a conflict; a statement D1 refuses for its shape
+// (a LIKE pattern over 50 bytes, too many bound variables, a value over its size limit) can never
+// succeed on a retry, so it must not read as "unavailable" (src/bindings/d1.cpp maps them to 4xx).
 function d1Error(e) {
   const msg = String(e?.message ?? e);
   if (/constraint failed/i.test(msg)) return new EffectError("conflict", msg);
+  if (/string or blob too big|SQLITE_TOOBIG/i.test(msg)) return new EffectError("too_large", msg);
+  if (/too complex|too many SQL variables|too many terms/i.test(msg)) return new EffectError("invalid", msg);
   return new EffectError("internal", msg);
 }
 
@@ -283,6 +287,7 @@ async function run(op, args, request, env, ctx) {
     // Streamed responses (src/http/stream.hpp): the head goes out at once, then chunk by chunk.
     case "stream.open":
       if (!ctx?.stream) throw new EffectError("unavailable", "streaming is not available here");
+      if (args.log) console.log(String(args.log));  // headers the core dropped from this head
       ctx.stream.start(args.status, args.headers);
       return json(true);
     case "stream.write":

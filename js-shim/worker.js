@@ -3,9 +3,11 @@
 import wasmModule from "./core.wasm";
 import { getCore, CoreTrap, INTERNAL_HEADER } from "./core.js";
 import { performEffect } from "./effects.js";
-import { streamLogStub } from "./effects-streamlog.js";
 import { FRAME_EFFECTS } from "./frame.js";
 import { ENVELOPE_RANDOM_BYTES, freshRandom, splitUrl } from "./request.js";
+import { toResponse } from "./response.js";
+
+export { toResponse };  // tests/integration/stream-log.test.js drives it directly
 
 // The Durable Object class behind resumable streams (binding STREAM_LOG); wrangler and the test
 // pool look for it among the main module's exports.
@@ -31,38 +33,6 @@ function trapResponse(requestId) {
       "x-request-id": requestId,
     },
   });
-}
-
-// The error body the shim answers itself when a body the core pointed at cannot be had.
-function shimError(out, status, code, message) {
-  const requestId = Array.isArray(out.headers) ? undefined : out.headers["x-request-id"];
-  return new Response(JSON.stringify({ error: { code, message }, requestId }),
-    { status, headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store",
-      ...(requestId ? { "x-request-id": requestId } : {}) } });
-}
-
-// A null body for statuses and methods that must not have one. A download's body streams from R2
-// (the core checked ownership and set the length headers); an object deleted in between is a 404.
-// A resumable stream's body is its log (a Durable Object), replayed after `after` and followed
-// until it closes; the core checked ownership and set the SSE headers.
-export async function toResponse(out, method, env) {
-  const noBody = method === "HEAD" || out.status === 204 || out.status === 304;
-  if (out.r2 && !noBody) {
-    const obj = await env.BUCKET?.get(out.r2.key, { range: { offset: out.r2.offset, length: out.r2.length } });
-    if (!obj) return shimError(out, 404, "files.not_found", "File not found");
-    return new Response(obj.body, { status: out.status, headers: out.headers });
-  }
-  if (out.follow && !noBody) {
-    let body;
-    try {
-      body = await streamLogStub(env, out.follow.name).follow(out.follow.after);
-    } catch (e) {
-      console.error(JSON.stringify({ level: "error", msg: "stream log unavailable", error: String(e?.message ?? e) }));
-      return shimError(out, 503, "streams.unavailable", "Resumable streams are unavailable; try again");
-    }
-    return new Response(body, { status: out.status, headers: out.headers });
-  }
-  return new Response(noBody ? null : out.body, { status: out.status, headers: out.headers });
 }
 
 // Runs a job (a queue message, or a waitUntil fallback) or a cron tick through the core as an
@@ -111,6 +81,12 @@ export function handle(request, env, core, ctx) {
   });
 }
 
+// The client went away (closed the tab, cut the upload): an everyday event, logged at info so it
+// never pages anyone. Anything else that escapes the loop is a real error.
+function clientGone(request, e) {
+  return request.signal?.aborted || e?.name === "AbortError";
+}
+
 async function runLoop(request, env, core, ctx, stream) {
   const host = {
     waitUntil: (p) => ctx?.waitUntil(p),
@@ -152,7 +128,16 @@ async function runCore(request, env, core, host, stream) {
     }
     return await toResponse(out, request.method, env);
   } catch (e) {
-    if (!(e instanceof CoreTrap)) throw e;
+    if (!(e instanceof CoreTrap)) {
+      if (!clientGone(request, e)) throw e;
+      if (session) core.cancel(session);
+      console.log(JSON.stringify({ level: "info", msg: "client disconnected", session }));
+      if (stream.open) {
+        await stream.abort(e);
+        return null;
+      }
+      return new Response(null, { status: 499 });
+    }
     const requestId = trapRequestId(request);
     console.error(JSON.stringify({
       level: "error", msg: "core trapped; instance reset", requestId, session,

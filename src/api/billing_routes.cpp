@@ -109,6 +109,7 @@ Task<Result<Response>> do_record_usage(Call& call) {
   const std::string provider = canonical_provider(string_or(call.body, "provider", ""));
   if (provider.empty()) co_return field_error("provider", "a provider name, e.g. openai");
   const std::string model = string_or(call.body, "model", "");
+  if (!valid_model_id(model)) co_return field_error("model", std::string(kModelIdRule));
   const ModelInfo m = model_or_unlisted(load_model_table(call.ctx), provider, model);
   UsageRecord u;
   u.user_id = who.value().user_id;

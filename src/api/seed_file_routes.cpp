@@ -36,20 +36,22 @@ Task<Result<Response>> upload_url(Call& call) {
   if (type.empty()) co_return field_error("contentType", "is required");
   int64_t size = get_int(call.body, "size").value_or(0);
   int64_t ttl = ttl_from(call.body.value("expiresIn", json(nullptr)));
+  Result<std::string> base = co_await presign_base_url(call.ctx);
+  if (!base.ok()) co_return base.take_error();
   Result<std::string> secret = co_await presign_secret(call.ctx);
   if (!secret.ok()) co_return secret.take_error();
   Result<UploadGrant> g =
       co_await create_upload_grant(call.ctx, u.value(), filename, type, size, ttl);
   if (!g.ok()) co_return g.take_error();
   const PresignGrant& grant = g.value().grant;
-  json data = {{"uploadUrl", presign_worker_url(public_base_url(call.ctx), "/api/r2/upload", grant,
-                                                secret.value())},
-               {"method", "PUT"},
-               {"headers", {{"content-type", grant.content_type}}},
-               {"key", grant.key},
-               {"fileId", g.value().file.id},
-               {"maxBytes", grant.max_bytes},
-               {"expiresAt", grant.expires_s * 1000}};
+  json data = {
+      {"uploadUrl", presign_worker_url(base.value(), "/api/r2/upload", grant, secret.value())},
+      {"method", "PUT"},
+      {"headers", {{"content-type", grant.content_type}}},
+      {"key", grant.key},
+      {"fileId", g.value().file.id},
+      {"maxBytes", grant.max_bytes},
+      {"expiresAt", grant.expires_s * 1000}};
   if (auto s3 = s3_presigned_url(call.ctx, "PUT", grant.key, ttl)) data["s3Url"] = *s3;
   co_return seed_ok(200, data);
 }
@@ -94,6 +96,8 @@ Task<Result<Response>> access_url(Call& call) {
     auto [p, ec] = std::from_chars(e->data(), e->data() + e->size(), v);
     if (ec == std::errc() && p == e->data() + e->size()) ttl = ttl_from(json(v));
   }
+  Result<std::string> base = co_await presign_base_url(call.ctx);
+  if (!base.ok()) co_return base.take_error();
   Result<std::string> secret = co_await presign_secret(call.ctx);
   if (!secret.ok()) co_return secret.take_error();
   PresignGrant grant;
@@ -101,10 +105,9 @@ Task<Result<Response>> access_url(Call& call) {
   grant.key = f.value().r2_key;
   grant.expires_s = call.ctx.now_s() + ttl;
   grant.grant_id = f.value().id;
-  json data = {
-      {"url", presign_worker_url(public_base_url(call.ctx), "/api/r2/file", grant, secret.value())},
-      {"key", grant.key},
-      {"expiresAt", grant.expires_s * 1000}};
+  json data = {{"url", presign_worker_url(base.value(), "/api/r2/file", grant, secret.value())},
+               {"key", grant.key},
+               {"expiresAt", grant.expires_s * 1000}};
   if (auto s3 = s3_presigned_url(call.ctx, "GET", grant.key, ttl)) data["s3Url"] = *s3;
   co_return seed_ok(200, data);
 }

@@ -44,15 +44,6 @@ const std::string* required_string(const json& payload, std::string_view claim) 
   return (s != nullptr && !s->empty()) ? s : nullptr;
 }
 
-// An optional string claim: absent is fine (empty result), present-but-not-a-string is not.
-bool optional_string(const json& payload, std::string_view claim, std::string& out) {
-  if (find(payload, claim) == nullptr) return true;
-  const std::string* s = get_string(payload, claim);
-  if (s == nullptr) return false;
-  out = *s;
-  return true;
-}
-
 // RFC 7519 §4.1.3: aud is a string or an array of strings, and we must be one of them.
 bool audience_matches(const json& payload, const std::string& audience) {
   if (const std::string* aud = get_string(payload, "aud")) return *aud == audience;
@@ -156,27 +147,28 @@ Result<AccessClaims> check_claims(const json& payload, const ClaimRules& rules) 
   const std::string* jti = required_string(payload, "jti");
   if (jti == nullptr) return invalid_claim("jti", "must be a non-empty string");
   claims.jti = *jti;
-  if (!optional_string(payload, "sid", claims.sid)) return invalid_claim("sid", "must be a string");
-  if (!optional_string(payload, "role", claims.role)) {
-    return invalid_claim("role", "must be a string");
-  }
+  // Every claim sign_access_token issues is required: a token without its session (sid) could
+  // never be revoked by logout, so a validly signed one missing it is refused like any other.
+  const std::string* sid = required_string(payload, "sid");
+  if (sid == nullptr) return invalid_claim("sid", "must be a non-empty string");
+  claims.sid = *sid;
+  const std::string* role = required_string(payload, "role");
+  if (role == nullptr) return invalid_claim("role", "must be a non-empty string");
+  claims.role = *role;
 
   std::optional<int64_t> exp = get_int(payload, "exp");
   if (!exp) return invalid_claim("exp", "must be an integer NumericDate");
   std::optional<int64_t> iat = get_int(payload, "iat");
   if (!iat) return invalid_claim("iat", "must be an integer NumericDate");
-  std::optional<int64_t> nbf;
-  if (find(payload, "nbf") != nullptr) {
-    nbf = get_int(payload, "nbf");
-    if (!nbf) return invalid_claim("nbf", "must be an integer NumericDate");
-  }
+  std::optional<int64_t> nbf = get_int(payload, "nbf");
+  if (!nbf) return invalid_claim("nbf", "must be an integer NumericDate");
 
   // The arithmetic is done on now and leeway (trusted, small) rather than on the token's values,
   // which may be anywhere up to INT64_MAX and would overflow.
   const int64_t earliest = rules.now_s - rules.leeway_s;
   const int64_t latest = rules.now_s + rules.leeway_s;
   if (*exp < earliest) return api_error(401, "auth.token_expired", "token has expired");
-  if (nbf && *nbf > latest) {
+  if (*nbf > latest) {
     return api_error(401, "auth.token_not_yet_valid", "token 'nbf' is in the future");
   }
   if (*iat > latest) {

@@ -49,11 +49,12 @@ struct ClaimRules {
 };
 
 struct AccessClaims {
-  std::string sub, jti, sid, role;  // sid and role are empty when absent
+  std::string sub, jti, sid, role;  // all required (see check_claims)
   int64_t iat = 0, exp = 0;
 };
 
-// Validates the registered claims of a signature-verified payload.
+// Validates the claims of a signature-verified payload: iss, aud, sub, jti, sid, role, iat, nbf
+// and exp, every one that sign_access_token issues, are required (401 auth.token_invalid_claims).
 Result<AccessClaims> check_claims(const json& payload, const ClaimRules& rules);
 
 // base64url(compact header JSON) + "." + base64url(compact payload JSON): the bytes to sign.

@@ -18,6 +18,14 @@ ApiError storage_error(const EffectResult& r) {
   if (r.error == EffectError::kConflict) {
     return api_error(409, "storage.conflict", "The record conflicts with an existing one");
   }
+  // The database refused the statement itself: retrying cannot help, so not 503.
+  if (r.error == EffectError::kTooLarge) {
+    return api_error(413, "storage.value_too_large", "A value is too large to store");
+  }
+  if (r.error == EffectError::kInvalid) {
+    return api_error(422, "storage.query_rejected",
+                     "The database cannot run this request (an input is too long or complex)");
+  }
   return api_error(503, "storage.unavailable", "The database is unavailable; try again");
 }
 

@@ -163,8 +163,8 @@ class Router {
   // An explicit provider and/or model (see the header for the rules).
   Result<ModelInfo> resolve(std::string_view provider_name, std::string_view model) const {
     if (!model.empty() && !valid_model_id(model)) {
-      return route_error("chat.invalid_model",
-                         "model must be 1-256 printable ASCII characters without spaces", "model");
+      return route_error("chat.invalid_model", "model must be " + std::string(kModelIdRule),
+                         "model");
     }
     if (!provider_name.empty()) return resolve_for(provider_name, model);
     const ModelInfo* unavailable = nullptr;
@@ -181,8 +181,7 @@ class Router {
     }
     if (!canonical_provider(model).empty()) return resolve_for(model, "");
     return route_error("chat.unknown_model",
-                       "unknown model " + quote_for_message(model) +
-                           ": write it as provider/model (providers: " + provider_list() +
+                       "unknown model: write it as provider/model (providers: " + provider_list() +
                            ") or add it to MODELS",
                        "model");
   }
@@ -228,9 +227,7 @@ class Router {
   Result<ModelInfo> resolve_for(std::string_view provider_name, std::string_view model) const {
     std::string p = canonical_provider(provider_name);
     if (p.empty()) {
-      return route_error("chat.unknown_provider",
-                         "unknown provider " + quote_for_message(provider_name) +
-                             "; providers: " + provider_list(),
+      return route_error("chat.unknown_provider", "unknown provider; providers: " + provider_list(),
                          "provider");
     }
     if (!available(p)) return not_configured(p);
@@ -266,9 +263,7 @@ Result<Policy> parse_policy(std::string_view name) {
   if (ascii_iequals(name, "cheapest")) return Policy::kCheapest;
   if (ascii_iequals(name, "fastest")) return Policy::kFastest;
   return route_error("chat.unknown_policy",
-                     "unknown routing policy " + quote_for_message(name) +
-                         "; policies: default, cheapest, fastest",
-                     "policy");
+                     "unknown routing policy; policies: default, cheapest, fastest", "policy");
 }
 
 // The first candidate when the request names none.

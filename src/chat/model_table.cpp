@@ -38,7 +38,8 @@ std::string quote_for_message(std::string_view s) {
 bool valid_model_id(std::string_view id) {
   if (id.empty() || id.size() > kMaxModelIdBytes) return false;
   for (char c : id) {
-    if (c <= ' ' || c > '~') return false;
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && std::string_view("._:/@-").find(c) == std::string_view::npos) return false;
   }
   return true;
 }
@@ -151,7 +152,7 @@ std::optional<EntryFields> read_entry(const json& e, const std::string& where,
   }
   const std::string* model = get_string(e, "model");
   if (model == nullptr || !valid_model_id(*model)) {
-    problem = "model must be a model id (1-256 printable ASCII bytes, no spaces)";
+    problem = "model must be " + std::string(kModelIdRule);
     return std::nullopt;
   }
   f.model = *model;

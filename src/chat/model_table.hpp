@@ -81,7 +81,11 @@ std::string canonical_provider(std::string_view name);
 // quotes, backslashes) as '?', "..." when cut.
 std::string quote_for_message(std::string_view s);
 
-// 1..kMaxModelIdBytes bytes of printable ASCII without spaces ("@cf/meta/…", "llama3.1:8b").
+// The one rule for a model id from a client or MODELS, checked before anything is charged or
+// routed: "@cf/meta/llama-3.1-8b-instruct", "gpt-4o-mini", "llama3.1:8b", "openai/gpt-oss-120b".
+// It is sent back in X-Model and stored, so nothing outside this set can ever reach a header.
+inline constexpr std::string_view kModelIdRule =
+    "1-256 characters of A-Z a-z 0-9 and . _ : / @ - (a model id such as gpt-4o-mini)";
 bool valid_model_id(std::string_view id);
 
 // The built-in entries, the openai-compatible default being compatible_model (kDefault… if

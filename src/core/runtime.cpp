@@ -1,6 +1,7 @@
 #include "core/runtime.hpp"
 
 #include "core/frame.hpp"
+#include "core/header_check.hpp"
 
 namespace ec {
 
@@ -101,7 +102,7 @@ std::string_view Runtime::drive(uint32_t id, Session& s, coro::coroutine_handle<
   if (s.task.done()) {
     Response r = s.task.take();
     sessions_.erase(id);
-    return respond(id, r);
+    return respond(id, std::move(r));
   }
   if (!s.ctx->has_pending()) {
     // Suspended on something other than an effect: a bug in the core, never the client's fault.
@@ -124,7 +125,8 @@ std::string_view Runtime::drive(uint32_t id, Session& s, coro::coroutine_handle<
   return out_;
 }
 
-std::string_view Runtime::respond(uint32_t id, const Response& r) {
+std::string_view Runtime::respond(uint32_t id, Response r) {
+  note_dropped_headers(r.log_line, drop_invalid_headers(r.headers));
   FrameWriter w;
   w.buffer().swap(out_);
   w.buffer().clear();

@@ -46,7 +46,8 @@ class Runtime {
     Task<Response> task;
   };
   std::string_view drive(uint32_t id, Session& s, coro::coroutine_handle<> h);
-  std::string_view respond(uint32_t id, const Response& r);
+  // Every response frame leaves through here, so every header passes core/header_check.hpp.
+  std::string_view respond(uint32_t id, Response r);
 
   EntryFn entry_;
   Env env_;

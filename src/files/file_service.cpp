@@ -10,13 +10,48 @@
 #include "files/object_key.hpp"
 #include "files/sigv4.hpp"
 #include "http/range.hpp"
+#include "http/reply.hpp"
 #include "http/url.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace ec {
 
 namespace {
+
+// How long an upload through a presigned URL holds its grant before another may take it over: far
+// longer than any upload within MAX_UPLOAD_BYTES takes, short enough that a grant whose upload
+// died with its isolate is usable again well before it expires.
+constexpr int64_t kUploadLeaseMs = 15 * 60 * 1000;
+
+bool all_digits(std::string_view s, size_t max_len) {
+  if (s.empty() || s.size() > max_len) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// localhost, 127.0.0.0/8 or [::1], with an optional port, and nothing else.
+bool is_loopback_host(std::string_view host) {
+  std::string_view name = host;
+  size_t colon = host.rfind(':');
+  if (colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos) {
+    if (!all_digits(host.substr(colon + 1), 5)) return false;
+    name = host.substr(0, colon);
+  }
+  if (name == "localhost" || name == "[::1]") return true;
+  if (name.rfind("127.", 0) != 0) return false;
+  int parts = 0;
+  for (size_t pos = 0; pos <= name.size(); ++parts) {
+    size_t dot = std::min(name.find('.', pos), name.size());
+    std::string_view octet = name.substr(pos, dot - pos);
+    if (!all_digits(octet, 3) || std::stoi(std::string(octet)) > 255) return false;
+    pos = dot + 1;
+  }
+  return parts == 4;
+}
 
 // What a retrieval backend ingests, plus common images; ALLOWED_UPLOAD_TYPES replaces the list.
 constexpr std::string_view kDefaultTypes =
@@ -205,16 +240,16 @@ Task<Result<Response>> download_file(Ctx& ctx, FileRecord f) {
   if (!head.value()) co_return api_error(404, "files.not_found", "No such file");
   const int64_t size = head.value()->size;
   RangeDecision d = decide_range(ctx.request().header("range"), size);
+  if (d.kind == RangeDecision::kUnsatisfiable) {
+    // The usual error envelope (with the request id), plus the size the client should ask within.
+    Response e = error_reply(api_error(416, "files.range_not_satisfiable", "Range not satisfiable"),
+                             ctx.request_id);
+    e.headers.emplace_back("accept-ranges", "bytes");
+    e.headers.emplace_back("content-range", "bytes */" + std::to_string(size));
+    co_return e;
+  }
   Response r;
   r.headers.emplace_back("accept-ranges", "bytes");
-  if (d.kind == RangeDecision::kUnsatisfiable) {
-    r.status = 416;
-    r.headers.emplace_back("content-range", "bytes */" + std::to_string(size));
-    r.headers.emplace_back("content-type", "application/json; charset=utf-8");
-    r.body =
-        R"({"error":{"code":"files.range_not_satisfiable","message":"Range not satisfiable"}})";
-    co_return r;
-  }
   ByteRange range = d.kind == RangeDecision::kPartial ? d.range : ByteRange{0, size};
   r.status = d.kind == RangeDecision::kPartial ? 206 : 200;
   if (d.kind == RangeDecision::kPartial) {
@@ -240,6 +275,9 @@ Task<Status> delete_file(Ctx& ctx, FileRecord f) {
                  "WHERE user_id = ?1 AND r2_key = ?2",
                  {f.user_id, f.r2_key, static_cast<int64_t>(ctx.now_ms())})});
   if (!r.ok()) co_return r.take_error();
+  // Two deletes of one file can both get this far; the one whose statement removed the row won,
+  // the other answers as if it had come second.
+  if (r.value()[0].changes == 0) co_return api_error(404, "files.not_found", "No such file");
   co_return ok_status();
 }
 
@@ -273,14 +311,24 @@ Task<Result<std::string>> presign_secret(Ctx& ctx) {
   co_return cached;
 }
 
-std::string public_base_url(const Ctx& ctx) {
+Task<Result<std::string>> presign_base_url(Ctx& ctx) {
   std::string_view configured = ctx.env("PUBLIC_BASE_URL");
-  if (!configured.empty()) return std::string(configured);
+  if (!configured.empty()) co_return std::string(configured);
   const std::string* host = ctx.request().header("host");
-  if (host == nullptr || host->empty()) return "";
-  bool local = host->rfind("localhost", 0) == 0 || host->rfind("127.", 0) == 0 ||
-               host->rfind("[::1]", 0) == 0;
-  return (local ? "http://" : "https://") + *host;
+  // Host is whatever the client sent: outside local development it would let a caller mint URLs
+  // pointing anywhere, so it is used only when it names this machine.
+  if (host == nullptr || !is_loopback_host(*host)) {
+    co_return api_error(500, "config.public_base_url_missing",
+                        "This server cannot issue presigned URLs: PUBLIC_BASE_URL is not set");
+  }
+  EffectResult logged = co_await ctx.perform(make_effect(
+      "log.write", {{"line", dump_json({{"level", "warn"},
+                                        {"msg",
+                                         "PUBLIC_BASE_URL is unset: presigned URL built "
+                                         "from the loopback Host (local development only)"},
+                                        {"requestId", ctx.request_id}})}}));
+  (void)logged;
+  co_return "http://" + *host;
 }
 
 std::optional<std::string> s3_presigned_url(const Ctx& ctx, std::string_view method,
@@ -329,6 +377,26 @@ Task<Result<UploadGrant>> create_upload_grant(Ctx& ctx, User user, std::string f
   co_return g;
 }
 
+// Why a grant could not be claimed: spent (403), or another upload holds it right now (409, and
+// the client may retry once that one has finished or failed).
+static Task<Result<FileRecord>> unclaimable_grant(Ctx& ctx, PresignGrant grant) {
+  Result<std::vector<BatchItem>> r = co_await d1_batch(
+      ctx, {Stmt("SELECT 1 FROM used_grants WHERE grant_id = ?1", {grant.grant_id}),
+            Stmt("SELECT state FROM files WHERE grant_id = ?1 AND r2_key = ?2",
+                 {grant.grant_id, grant.key})});
+  if (!r.ok()) co_return r.take_error();
+  if (!r.value()[0].rows.empty()) {
+    co_return api_error(403, "files.url_used", "This upload URL has already been used");
+  }
+  const std::vector<json>& rows = r.value()[1].rows;
+  if (rows.empty()) co_return api_error(404, "files.not_found", "No such upload");
+  if (string_or(rows[0], "state", "") == "uploading") {
+    co_return api_error(409, "files.upload_in_progress",
+                        "Another upload to this URL is in progress; retry if it fails");
+  }
+  co_return api_error(403, "files.url_used", "This upload URL has already been used");
+}
+
 Task<Result<FileRecord>> complete_signed_upload(Ctx& ctx, PresignGrant grant) {
   const std::string* ct = ctx.request().header("content-type");
   if (!grant.content_type.empty() && media_type(ct ? *ct : "") != grant.content_type) {
@@ -337,20 +405,20 @@ Task<Result<FileRecord>> complete_signed_upload(Ctx& ctx, PresignGrant grant) {
   }
   std::optional<int64_t> length = declared_length(ctx);
   if (length && !grant_allows_size(grant, *length)) co_return too_large(grant.max_bytes);
-  // One use per grant: claim it before taking the bytes, so a replayed URL is refused.
-  Result<RunMeta> claim =
-      co_await d1_run(ctx, Stmt("INSERT INTO used_grants (grant_id, expires_at) VALUES (?1, ?2)",
-                                {grant.grant_id, grant.expires_s * 1000}));
-  if (!claim.ok()) {
-    if (is_conflict(claim.error())) {
-      co_return api_error(403, "files.url_used", "This upload URL has already been used");
-    }
-    co_return claim.take_error();
-  }
+  // One upload at a time per grant: a lease on the pending row (state 'uploading', its start in
+  // updated_at). A lease left behind by an upload that died with its isolate lapses after
+  // kUploadLeaseMs. The grant is spent only when an upload completes (used_grants below), so a
+  // cut upload can be retried with the same URL.
+  const auto lease = static_cast<int64_t>(ctx.now_ms());
+  Result<RunMeta> claim = co_await d1_run(
+      ctx, Stmt("UPDATE files SET state = 'uploading', updated_at = ?3 WHERE grant_id = ?1 AND "
+                "r2_key = ?2 AND (state = 'pending' OR (state = 'uploading' AND updated_at < ?4))",
+                {grant.grant_id, grant.key, lease, lease - kUploadLeaseMs}));
+  if (!claim.ok()) co_return claim.take_error();
+  if (claim.value().changes == 0) co_return co_await unclaimable_grant(ctx, grant);
   Result<json> row = co_await d1_first(
-      ctx, Stmt("SELECT " + std::string(kFileColumns) +
-                    " FROM files WHERE grant_id = ?1 AND r2_key = ?2 AND state = 'pending'",
-                {grant.grant_id, grant.key}));
+      ctx, Stmt("SELECT " + std::string(kFileColumns) + " FROM files WHERE grant_id = ?1",
+                {grant.grant_id}));
   if (!row.ok()) co_return row.take_error();
   if (row.value().is_null()) co_return api_error(404, "files.not_found", "No such upload");
   FileRecord f = file_from_row(row.value());
@@ -359,15 +427,32 @@ Task<Result<FileRecord>> complete_signed_upload(Ctx& ctx, PresignGrant grant) {
   opt.custom_metadata = {{"uploader", f.user_id}, {"route", "/api/r2/upload"}, {"fileId", f.id}};
   Result<R2Object> put = co_await r2_put_request_body(
       ctx, f.r2_key, grant.max_bytes > 0 ? grant.max_bytes : upload_policy(ctx).max_bytes, opt);
-  if (!put.ok()) co_return put.take_error();
+  if (!put.ok()) {
+    // Release the lease so the client can retry at once; best effort (it lapses anyway).
+    Result<RunMeta> released = co_await d1_run(
+        ctx, Stmt("UPDATE files SET state = 'pending' WHERE id = ?1 AND state = 'uploading' AND "
+                  "updated_at = ?2",
+                  {f.id, lease}));
+    (void)released;
+    co_return put.take_error();
+  }
   f.size = put.value().size;
   f.etag = put.value().etag;
   f.state = "stored";
-  Result<RunMeta> done = co_await d1_run(
-      ctx, Stmt("UPDATE files SET state = 'stored', size = ?2, etag = ?3, updated_at = ?4 "
-                "WHERE id = ?1",
-                {f.id, f.size, f.etag, static_cast<int64_t>(ctx.now_ms())}));
-  if (!done.ok()) co_return done.take_error();
+  // Spending the grant and storing the file are one transaction: if another upload spent it in
+  // the meantime (our lease lapsed), the INSERT conflicts and nothing of ours is recorded.
+  Result<std::vector<BatchItem>> done = co_await d1_batch(
+      ctx, {Stmt("INSERT INTO used_grants (grant_id, expires_at) VALUES (?1, ?2)",
+                 {grant.grant_id, grant.expires_s * 1000}),
+            Stmt("UPDATE files SET state = 'stored', size = ?2, etag = ?3, updated_at = ?4 "
+                 "WHERE id = ?1",
+                 {f.id, f.size, f.etag, static_cast<int64_t>(ctx.now_ms())})});
+  if (!done.ok()) {
+    if (is_conflict(done.error())) {
+      co_return api_error(403, "files.url_used", "This upload URL has already been used");
+    }
+    co_return done.take_error();
+  }
   co_return f;
 }
 

@@ -67,8 +67,10 @@ void reset_presign_secret_cache();
 // Worker-signed URLs: the HMAC key is PRESIGN_SECRET, or one generated on first use and kept in
 // D1 (generated_secrets) so every isolate signs with the same key.
 Task<Result<std::string>> presign_secret(Ctx& ctx);
-// Absolute base for URLs handed to clients: PUBLIC_BASE_URL, else derived from Host.
-std::string public_base_url(const Ctx& ctx);
+// Absolute base for URLs handed to clients: PUBLIC_BASE_URL. When it is unset, a loopback Host
+// (localhost, 127.x.x.x, [::1], so `npm start` works offline) gives http://{Host} with a warn log
+// line on each use; any other Host is refused with 500 config.public_base_url_missing.
+Task<Result<std::string>> presign_base_url(Ctx& ctx);
 // SigV4 presigned URL for R2's S3 endpoint when R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY and
 // R2_ACCOUNT_ID are set (bucket R2_BUCKET_NAME, default "edgechat-files"); nullopt otherwise.
 std::optional<std::string> s3_presigned_url(const Ctx& ctx, std::string_view method,

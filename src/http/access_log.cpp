@@ -11,7 +11,11 @@ namespace ec {
 // object only to serialise it cost more than the rest of a cached-token request.
 std::string access_log_line(const Ctx& ctx, int status) {
   auto method = parse_method(ctx.request().method);
-  const char* level = status >= 500 ? "error" : (status >= 400 ? "warn" : "info");
+  // 499 (the client disconnected) is an everyday event, not a problem to look into.
+  const char* level = status == 499   ? "info"
+                      : status >= 500 ? "error"
+                      : status >= 400 ? "warn"
+                                      : "info";
   char duration[32];
   std::snprintf(duration, sizeof duration, "%.1f", std::round(ctx.elapsed_ms() * 10.0) / 10.0);
   std::string out;

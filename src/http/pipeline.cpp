@@ -1,6 +1,7 @@
 #include "http/pipeline.hpp"
 
 #include "core/ascii.hpp"
+#include "core/json.hpp"
 #include "http/access_log.hpp"
 #include "http/request_id.hpp"
 #include "http/url.hpp"
@@ -187,7 +188,18 @@ Task<Result<json>> HttpApp::read_json_body(Ctx& ctx, const RouteDef& def) const 
   co_return std::move(*parsed);
 }
 
+// An error body in the canonical shape built by hand rather than by error_reply() would leave
+// without its request id; this is the one place every answer passes, so it is added here.
+static void add_missing_request_id(Response& r, std::string_view request_id) {
+  if (r.status < 400 || r.body.empty() || r.body.find("\"requestId\"") != std::string::npos) return;
+  std::optional<json> body = parse_json(r.body, 16);
+  if (!body || !body->is_object() || !(*body)["error"].is_object()) return;
+  (*body)["requestId"] = request_id;
+  r.body = dump_json(*body);
+}
+
 void HttpApp::finish(Ctx& ctx, Method method, Response& r) const {
+  add_missing_request_id(r, ctx.request_id);
   // A preflight answer already carries its CORS headers; a second copy makes browsers refuse it.
   if (r.header("access-control-allow-origin") == nullptr) {
     apply_cors(cfg_.cors, ctx.request().header("origin"), r);

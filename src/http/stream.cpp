@@ -1,12 +1,24 @@
 #include "http/stream.hpp"
 
+#include "core/header_check.hpp"
+#include "core/json.hpp"
+
 namespace ec {
 
 Effect open_stream_effect(Ctx& ctx, Response head) {
   if (ctx.decorate_response) ctx.decorate_response(head);
+  // A stream head never reaches a response frame, so it passes the same check here; the shim
+  // prints `log` (when there is one) like a log.write line.
+  std::vector<std::string> dropped = drop_invalid_headers(head.headers);
   json headers = json::array();
   for (const auto& [k, v] : head.headers) headers.push_back(json::array({k, v}));
-  return make_effect("stream.open", {{"status", head.status}, {"headers", std::move(headers)}});
+  json args = {{"status", head.status}, {"headers", std::move(headers)}};
+  if (!dropped.empty()) {
+    std::string log = dump_json({{"msg", "stream head"}, {"requestId", ctx.request_id}});
+    note_dropped_headers(log, dropped);
+    args["log"] = std::move(log);
+  }
+  return make_effect("stream.open", args);
 }
 
 Task<Status> open_stream(Ctx& ctx, Response head) {

@@ -78,10 +78,11 @@ Task<Result<CleanupStepResult>> streams(Ctx& ctx, CleanupPolicy p) {
 }
 
 // Pending uploads whose grant can no longer be used: the row, and the object if bytes arrived
-// but the upload never completed.
+// but the upload never completed (also one left 'uploading' by an isolate that died mid-upload).
 Task<Result<CleanupStepResult>> pending_uploads(Ctx& ctx, CleanupPolicy p) {
   Result<std::vector<json>> rows = co_await d1_all(
-      ctx, Stmt("SELECT id, r2_key FROM files WHERE state = 'pending' AND created_at < ?1 "
+      ctx, Stmt("SELECT id, r2_key FROM files WHERE state IN ('pending', 'uploading') AND "
+                "created_at < ?1 "
                 "ORDER BY created_at LIMIT ?2",
                 {p.now_ms - p.pending_upload_max_ms, p.batch}));
   if (!rows.ok()) co_return rows.take_error();
@@ -95,9 +96,10 @@ Task<Result<CleanupStepResult>> pending_uploads(Ctx& ctx, CleanupPolicy p) {
   Status gone = co_await r2_delete(ctx, std::move(keys));
   if (!gone.ok()) co_return gone.take_error();
   Result<RunMeta> r = co_await d1_run(
-      ctx, Stmt("DELETE FROM files WHERE state = 'pending' AND id IN (SELECT value FROM "
-                "json_each(?1))",
-                {dump_json(ids)}));
+      ctx,
+      Stmt("DELETE FROM files WHERE state IN ('pending', 'uploading') AND id IN (SELECT value FROM "
+           "json_each(?1))",
+           {dump_json(ids)}));
   if (!r.ok()) co_return r.take_error();
   co_return CleanupStepResult{r.value().changes,
                               static_cast<int64_t>(rows.value().size()) >= p.batch};

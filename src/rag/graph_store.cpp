@@ -33,19 +33,15 @@ Task<Result<json>> document_graph(Ctx& ctx, DocumentRecord doc) {
 }
 
 Task<Result<json>> find_entities(Ctx& ctx, std::string user_id, std::string q, size_t limit) {
-  std::string like = "%";
-  for (char c : ascii_lower(q)) {
-    if (c == '%' || c == '_' || c == '\\') like.push_back('\\');
-    like.push_back(c);
-  }
-  like.push_back('%');
   // name_key is lower(name) (ASCII folding, as SQLite's lower()); one row per entity and document.
+  // A substring match with instr, not LIKE: D1 refuses LIKE patterns over 50 bytes.
   Result<std::vector<json>> rows = co_await d1_all(
-      ctx, Stmt("SELECT e.name, e.name_key, e.type, e.mentions, d.id AS doc_id, d.title "
-                "FROM graph_entities e JOIN documents d ON d.uid = e.doc_uid "
-                "AND d.generation = e.generation WHERE e.user_id = ?1 AND e.name_key LIKE ?2 "
-                "ESCAPE '\\' ORDER BY e.mentions DESC, e.id LIMIT 500",
-                {user_id, like}));
+      ctx,
+      Stmt("SELECT e.name, e.name_key, e.type, e.mentions, d.id AS doc_id, d.title "
+           "FROM graph_entities e JOIN documents d ON d.uid = e.doc_uid "
+           "AND d.generation = e.generation WHERE e.user_id = ?1 AND instr(e.name_key, ?2) > 0 "
+           "ORDER BY e.mentions DESC, e.id LIMIT 500",
+           {user_id, ascii_lower(q)}));
   if (!rows.ok()) co_return rows.take_error();
   std::map<std::string, size_t> index;  // name_key → position in out
   json out = json::array();

@@ -110,7 +110,7 @@ describe("tokens minted with the server's real key", () => {
 
   it("iat in the future → 401 auth.token_not_yet_valid", async () => {
     const t = now();
-    expectError(await me(await mint({ iat: t + 600, nbf: undefined, exp: t + 1200 })), 401,
+    expectError(await me(await mint({ iat: t + 600, nbf: t, exp: t + 1200 })), 401,
       "auth.token_not_yet_valid");
   });
 
@@ -123,6 +123,10 @@ describe("tokens minted with the server's real key", () => {
     ["missing exp", { exp: undefined }],
     ["non-integer exp", { exp: "soon" }],
     ["sid of the wrong type", { sid: 42 }],
+    ["missing sid", { sid: undefined }],
+    ["missing role", { role: undefined }],
+    ["missing iat", { iat: undefined }],
+    ["missing nbf", { nbf: undefined }],
   ])("%s → 401 auth.token_invalid_claims", async (_label, overrides) => {
     expectError(await me(await mint(overrides)), 401, "auth.token_invalid_claims");
   });
@@ -147,7 +151,7 @@ describe("tokens minted with the server's real key", () => {
   });
 
   it("a token for a user that does not exist → 401 auth.user_not_found", async () => {
-    expectError(await me(await mint({ sub: "usr_000000000000000000000000", sid: undefined })), 401,
+    expectError(await me(await mint({ sub: "usr_000000000000000000000000" })), 401,
       "auth.user_not_found");
   });
 

@@ -350,3 +350,22 @@ TEST_CASE("storage failures are 503 with the usual shape, not 500 or a trap") {
   CHECK(r.body_json["error"]["code"] == "storage.unavailable");
   CHECK(r.body.find("D1 is down") == std::string::npos);  // host messages stay in logs
 }
+
+TEST_CASE("a signed access token missing any claim the server issues is refused") {
+  FakeHost h;
+  HttpResult reg = register_user(h, "ivy");
+  json claims = payload_of(str(reg.body_json, "accessToken"));
+  json hdr = header_of(str(reg.body_json, "accessToken"));
+  int n = 0;
+  for (const char* claim : {"sid", "sub", "iat", "exp", "iss", "aud", "jti", "role", "nbf"}) {
+    INFO(claim);
+    REQUIRE(claims.contains(claim));
+    json missing = claims;
+    missing.erase(claim);
+    missing["jti"] = "missing-" + std::to_string(n++);  // a fresh token, never a cached one
+    if (std::string(claim) == "jti") missing.erase("jti");
+    HttpResult r = h.get("/api/v1/auth/me", forge(h, hdr, missing));
+    CHECK(r.status == 401);
+    CHECK(r.body_json["error"]["code"] == "auth.token_invalid_claims");
+  }
+}

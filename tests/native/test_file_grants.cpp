@@ -91,3 +91,44 @@ TEST_CASE("upload-url refuses bad input before creating anything", "[files]") {
             .status == 401);
   CHECK(h.query("SELECT COUNT(*) AS n FROM files")[0]["n"] == 0);
 }
+
+TEST_CASE("without PUBLIC_BASE_URL presigned URLs use Host only for loopback with a warning",
+          "[files]") {
+  auto env = FakeHost::default_env();
+  env.erase("PUBLIC_BASE_URL");
+  FakeHost h(env);
+  std::string t = token_for(h, "hugo");
+  std::vector<std::string> warnings;
+  h.intercept = [&](const std::string& op,
+                    const json& args) -> std::optional<ec::testing::ForcedResult> {
+    if (op == "log.write") warnings.push_back(args.value("line", ""));
+    return std::nullopt;
+  };
+  auto grant = [&](const std::string& host) {
+    ec::testing::Headers hs = {{"authorization", "Bearer " + t},
+                               {"content-type", "application/json"}};
+    if (!host.empty()) hs.emplace_back("host", host);
+    return h.request("POST", "/api/r2/upload-url", hs,
+                     R"({"filename":"a.txt","contentType":"text/plain"})");
+  };
+  for (const std::string& local : {"localhost:8787", "127.0.0.1:8787", "[::1]:8787", "localhost"}) {
+    INFO(local);
+    warnings.clear();
+    HttpResult r = grant(local);
+    REQUIRE(r.status == 200);
+    CHECK(r.body_json["data"]["uploadUrl"].get<std::string>().rfind("http://" + local + "/", 0) ==
+          0);
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].find("\"warn\"") != std::string::npos);
+    CHECK(warnings[0].find("PUBLIC_BASE_URL") != std::string::npos);
+  }
+  for (const std::string& remote :
+       {"attacker.example", "localhost.attacker.example", "127.0.0.1.nip.io", "localhost:80@evil",
+        "evil.example#localhost", ""}) {
+    INFO(remote);
+    HttpResult r = grant(remote);
+    CHECK(r.status == 500);
+    CHECK(r.body_json["details"]["code"] == "config.public_base_url_missing");
+    CHECK(r.body.find("attacker") == std::string::npos);
+  }
+}

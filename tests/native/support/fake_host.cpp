@@ -62,6 +62,7 @@ std::map<std::string, std::string> FakeHost::default_env() {
   return {{"ALLOWED_ORIGINS", "https://app.example"},
           {"JWT_ISSUER", "edgechat"},
           {"JWT_AUDIENCE", "edgechat-api"},
+          {"PUBLIC_BASE_URL", "https://edgechat.test"},
           {"RATE_LIMITS", "off"}};
 }
 
