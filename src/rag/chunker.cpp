@@ -174,7 +174,10 @@ class Chunker {
   }
 
  private:
-  static constexpr size_t kSmallSectionDivisor = 4;
+  // An eighth of the budget (64 of the default 512): a heading with a word or two under it. A
+  // real section, even a short paragraph under its heading, is larger and keeps its own chunks
+  // and heading path.
+  static constexpr size_t kSmallSectionDivisor = 8;
 
   // Code points in [from, to), counting stops once `limit` is reached.
   size_t count_chars(size_t from, size_t to, size_t limit) const {

@@ -45,7 +45,7 @@ Status validate_chunk_options(const ChunkOptions& opt);
 //    chunk ranges are trimmed of ASCII whitespace at both ends;
 //  - each chunk has at most opt.max_chars code points and starts and ends on code-point boundaries;
 //  - a chunk lies within one section (between consecutive heading offsets), except that
-//    consecutive sections of fewer than max_chars / 4 code points each are packed, whole, into
+//    consecutive sections of fewer than max_chars / 8 code points each are packed, whole, into
 //    chunks of at most max_chars (heading path: the first section's), so a flood of tiny
 //    sections costs about as many chunks as the same bytes of prose;
 //  - within a section, chunks move strictly forward and each one after the first starts at most

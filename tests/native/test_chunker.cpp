@@ -83,14 +83,14 @@ std::string violation(const ExtractedText& doc, const ChunkOptions& opt,
     if (input_valid && !valid_utf8(text)) return at + "invalid UTF-8";
     if (section_of(doc, c.start) != section_of(doc, c.end - 1)) {
       // Only a pack of whole small sections may straddle headings: it shares no text with its
-      // neighbours, and each of its sections is under max_chars / 4 code points.
+      // neighbours, and each of its sections is under max_chars / 8 code points.
       if (k > 0 && cs[k - 1].end > c.start) return at + "pack overlaps the previous chunk";
       if (k + 1 < cs.size() && cs[k + 1].start < c.end) return at + "pack overlaps the next one";
       for (size_t s = section_of(doc, c.start); s <= section_of(doc, c.end - 1); ++s) {
         const size_t lo = std::max(c.start, s == 0 ? size_t{0} : doc.headings[s - 1].offset);
         size_t hi = std::min(c.end, s < doc.headings.size() ? doc.headings[s].offset : c.end);
         while (hi > lo && ws(t[hi - 1])) --hi;
-        if (lo < hi && idx[hi] - idx[lo] >= std::max<size_t>(opt.max_chars / 4, 1))
+        if (lo < hi && idx[hi] - idx[lo] >= std::max<size_t>(opt.max_chars / 8, 1))
           return at + "packs a section that is not small";
       }
     }
@@ -263,7 +263,8 @@ TEST_CASE("chunk_text: the fast path for valid UTF-8 agrees with the general pat
       const ExtractedText doc = gen.doc(opt.max_chars);
       ExtractedText tainted = doc;
       tainted.headings.push_back(Heading{1, "tail", doc.text.size() + 2});
-      // Large enough (max_chars / 4) not to be packed with a small section before it.
+      // Large enough (max_chars / 4 ≥ max_chars / 8) not to be packed with a small section
+      // before it.
       tainted.text += "\n\n\xFF" + std::string(opt.max_chars / 4, 'z');
       INFO("max_chars=" << opt.max_chars << " overlap=" << opt.overlap << " seed=" << seed);
       const std::vector<Chunk> fast = chunks_of(doc, opt);
@@ -510,4 +511,20 @@ TEST_CASE("chunk_text: small sections beside large ones keep their own chunks", 
   REQUIRE(cs.size() == 6);  // each large section alone, each pair of small ones packed
   CHECK(ec::chunk_view(doc, cs[1]) == "## a\n\n## b");
   CHECK(cs[1].heading_path == std::vector<std::string>{"big0", "a"});
+}
+
+TEST_CASE("chunk_text: short real sections keep their own chunks and heading paths", "[chunker]") {
+  ExtractedText doc{"", {}, "markdown"};
+  doc.headings.push_back(Heading{1, "Sourdough", 0});
+  doc.text =
+      "# Sourdough\n\nFeed the sourdough starter with flour and water every day. A healthy starter "
+      "doubles in size within eight hours.\n\n";
+  doc.headings.push_back(Heading{2, "Baking", doc.text.size()});
+  doc.text +=
+      "## Baking\n\nBake the loaf in a preheated dutch oven at 250 degrees for twenty minutes "
+      "with the lid on.";
+  const auto cs = chunks_of(doc, {});
+  REQUIRE(violation(doc, {}, cs) == "");
+  REQUIRE(cs.size() == 2);
+  CHECK(cs[1].heading_path == std::vector<std::string>{"Sourdough", "Baking"});
 }
