@@ -12,13 +12,14 @@
 
 namespace ec {
 
-// Work between two yields, in bytes of text processed. Measured in Wasm on local workerd: Markdown
-// extraction of a heading flood and the lexical embedder each take well under 1 µs a byte once
-// compiled, so a slice is a few ms — far under the ~50 ms a slice may hold the isolate, and short
-// enough that a request arriving meanwhile (which needs several turns of the event loop) is not
-// held up for long. Bench section 11, /health p99 during the 100,000-heading ingest: 16 KiB
-// slices 15-19 ms, 8 KiB 13-16 ms (idle 2-5 ms); the ingest takes ~20% longer.
-inline constexpr size_t kYieldEveryBytes = 8 * 1024;
+// Work between two yields, in bytes of text processed. Markdown extraction of a heading flood and
+// the lexical embedder each take well under 1 µs a byte in Wasm, so a slice is a millisecond or
+// two — far under the ~50 ms a slice may hold the isolate, and short enough that a request arriving
+// meanwhile (which needs several turns of the event loop) is hardly held up. Bench section 11,
+// /health p99 during the 100,000-heading ingest over idle (16 chunks per batch): 8 KiB slices
+// 3.1-5.3×, 4 KiB 1.8-2.6×, 2 KiB 1.6-1.9×. Each yield costs ~1 ms of the ingest's own time (the
+// flood's job: ~1.0 s → ~2.0 s), and an input under one slice never yields.
+inline constexpr size_t kYieldEveryBytes = 2 * 1024;
 
 // Effect "sched.yield": the shim resumes the core on a later macrotask (a 1 ms timer, see
 // js-shim/effects.js), so the requests and I/O completions queued meanwhile run first. Never fails;

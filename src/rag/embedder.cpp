@@ -24,7 +24,7 @@ EmbedderChoice choose_embedder(const Ctx& ctx) {
   EmbedderChoice c;
   c.workers_ai = mode == "workers-ai" || (mode == "auto" && has_binding(ctx, "AI"));
   c.model = c.workers_ai ? std::string(kWorkersAiEmbedModel) : std::string(kLexicalEmbedderModel);
-  c.batch = c.workers_ai ? kWorkersAiEmbedBatch : 64;
+  c.batch = c.workers_ai ? kWorkersAiEmbedBatch : kLexicalEmbedBatch;
   return c;
 }
 
