@@ -57,9 +57,10 @@ Task<Result<std::vector<float>>> embed_texts(Ctx& ctx, EmbedderChoice choice,
     // A search's query is far below one slice: it never waits.
     size_t total = 0;
     for (const std::string& t : texts) total += t.size();
-    size_t since_yield = total > kYieldEveryBytes ? kYieldEveryBytes : 0;
+    const size_t slice = yield_slice_bytes(ctx);
+    size_t since_yield = total > slice ? slice : 0;
     for (size_t i = 0; i < texts.size(); ++i) {
-      if (since_yield >= kYieldEveryBytes) {
+      if (since_yield >= slice) {
         co_await yield_to_host(ctx);
         since_yield = 0;
       }

@@ -19,7 +19,8 @@ Task<Result<ExtractedText>> extract_document(Ctx& ctx, std::string bytes, std::s
   if (!x.ok()) co_return x.take_error();
   bytes = std::string();  // decoded: the source is no longer needed
   // A slice of extraction, then a yield, so that other requests are served in between.
-  for (x.value()->step(kYieldEveryBytes); !x.value()->done(); x.value()->step(kYieldEveryBytes)) {
+  const size_t slice = yield_slice_bytes(ctx);
+  for (x.value()->step(slice); !x.value()->done(); x.value()->step(slice)) {
     co_await yield_to_host(ctx);
   }
   co_return x.value()->finish();
