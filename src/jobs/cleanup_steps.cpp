@@ -105,24 +105,24 @@ Task<Result<CleanupStepResult>> pending_uploads(Ctx& ctx, CleanupPolicy p) {
                               static_cast<int64_t>(rows.value().size()) >= p.batch};
 }
 
-// Removes the rows of `table` (chunks, graph_entities, graph_relations) in the next window of
-// p.scan ids whose generation is neither their document's live one nor the one being built.
-// Returns the removed rows' (doc_uid, generation, idx, remote) when `table` is chunks.
 // Inline builds whose request died mid-build (no progress for kInlineBuildStaleMs): the document
 // goes back to its live generation and says why; orphanChunks then removes what the build wrote.
 Task<Result<CleanupStepResult>> stale_builds(Ctx& ctx, CleanupPolicy p) {
   Result<RunMeta> r = co_await d1_run(
-      ctx, Stmt("UPDATE documents SET building = NULL, chunks_done = 0, chunks_total = 0, "
-                "state = CASE WHEN generation > 0 THEN 'ready' ELSE 'failed' END, "
-                "error_code = 'documents.build_abandoned', error_message = 'The request building "
-                "this version ended before it finished; ingest it again', updated_at = ?1 "
-                "WHERE uid IN (SELECT uid FROM documents WHERE building IS NOT NULL AND job_id IS "
-                "NULL AND updated_at < ?2 LIMIT ?3)",
-                {p.now_ms, p.now_ms - kInlineBuildStaleMs, p.batch}));
+      ctx,
+      Stmt("UPDATE documents SET " + std::string(kEndBuildSql) +
+               ", error_code = 'documents.build_abandoned', error_message = 'The request building "
+               "this version ended before it finished; ingest it again', updated_at = ?1 "
+               "WHERE uid IN (SELECT uid FROM documents WHERE building IS NOT NULL AND job_id IS "
+               "NULL AND updated_at < ?2 LIMIT ?3)",
+           {p.now_ms, p.now_ms - kInlineBuildStaleMs, p.batch}));
   if (!r.ok()) co_return r.take_error();
   co_return CleanupStepResult{r.value().changes, r.value().changes >= p.batch};
 }
 
+// Removes the rows of `table` (chunks, graph_entities, graph_relations) in the next window of
+// p.scan ids whose generation is neither their document's live one nor the one being built.
+// Returns the removed rows' (doc_uid, generation, idx, remote) when `table` is chunks.
 struct ScanResult {
   std::vector<json> removed;
   bool more = false;

@@ -62,6 +62,10 @@ const std::string_view kApplyPendingSql =
     "chunk_overlap = coalesce(json_extract(pending, '$.chunkOverlap'), chunk_overlap), "
     "pending = NULL";
 
+const std::string_view kEndBuildSql =
+    "building = NULL, chunks_done = chunk_count, chunks_total = chunk_count, "
+    "state = CASE WHEN generation > 0 THEN 'ready' ELSE 'failed' END";
+
 Task<Result<std::optional<int64_t>>> claim_next_generation(Ctx& ctx, ClaimRequest req) {
   const int64_t now = static_cast<int64_t>(ctx.now_ms());
   // SQLite evaluates every assignment against the row as it was, so `building` and

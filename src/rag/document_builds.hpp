@@ -43,6 +43,9 @@ DocumentRecord as_built(DocumentRecord d);
 
 // The assignments (for "UPDATE documents SET …") that make a pending build's record live.
 extern const std::string_view kApplyPendingSql;
+// The assignments that end a build without making it live: the document is back on its live
+// generation ('ready', with that generation's counts), or 'failed' when it never had one.
+extern const std::string_view kEndBuildSql;
 
 struct ClaimRequest {
   std::string uid;

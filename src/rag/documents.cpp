@@ -55,6 +55,12 @@ Task<Status> remove_unready(Ctx& ctx, std::string uid, int64_t gen) {
   co_return ok_status();
 }
 
+// Gives back a claim whose build its client is told failed: the document is as it was before.
+Task<Status> give_back_claim(Ctx& ctx, DocumentRecord doc, int64_t gen) {
+  if (doc.generation == 0) co_return co_await remove_unready(ctx, doc.uid, gen);
+  co_return co_await release_build(ctx, doc, gen);
+}
+
 struct ClaimedDocument {
   DocumentRecord doc;  // as the build sees it: the spec over the live record
   int64_t generation = 0;
@@ -320,8 +326,7 @@ Task<Result<IngestStarted>> start_ingest(Ctx& ctx, User user, IngestRequest req)
     if (!built.ok()) {
       // The client hears of the failure now, so the document is left as it was: one that never
       // became ready is removed, a re-ingest keeps its live generation and records nothing.
-      Status released = doc.generation == 0 ? co_await remove_unready(ctx, doc.uid, gen)
-                                            : co_await release_build(ctx, doc, gen);
+      Status released = co_await give_back_claim(ctx, doc, gen);
       (void)released;  // the build error is what the client needs to see
       co_return built.take_error();
     }
@@ -340,8 +345,7 @@ Task<Result<IngestStarted>> start_ingest(Ctx& ctx, User user, IngestRequest req)
     opt.custom_metadata = {{"uploader", user.id}, {"route", "/api/v1/documents"}};
     Result<R2Object> put = co_await r2_put(ctx, doc.r2_key, std::move(*req.content), opt);
     if (!put.ok()) {
-      Status released = doc.generation == 0 ? co_await remove_unready(ctx, doc.uid, gen)
-                                            : co_await release_build(ctx, doc, gen);
+      Status released = co_await give_back_claim(ctx, doc, gen);
       (void)released;
       co_return put.take_error();
     }

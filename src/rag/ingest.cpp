@@ -459,11 +459,9 @@ void drop_generation_rows(const DocumentRecord& doc, int64_t gen, std::vector<St
 Task<Status> release_build(Ctx& ctx, DocumentRecord doc, int64_t gen) {
   std::vector<Stmt> stmts;
   drop_generation_rows(doc, gen, stmts);
-  stmts.emplace_back(
-      "UPDATE documents SET building = NULL, pending = NULL, chunks_done = chunk_count, "
-      "chunks_total = chunk_count, state = CASE WHEN generation > 0 THEN 'ready' ELSE 'failed' END "
-      "WHERE uid = ?1 AND building = ?2",
-      json::array({doc.uid, gen}));
+  stmts.emplace_back("UPDATE documents SET pending = NULL, " + std::string(kEndBuildSql) +
+                         " WHERE uid = ?1 AND building = ?2",
+                     json::array({doc.uid, gen}));
   Result<std::vector<BatchItem>> r = co_await d1_batch(ctx, std::move(stmts));
   if (!r.ok()) co_return r.take_error();
   co_return ok_status();
@@ -474,9 +472,9 @@ Task<Status> record_failure(Ctx& ctx, DocumentRecord doc, int64_t gen, ApiError 
   drop_generation_rows(doc, gen, stmts);
   if (!error.code.empty()) {
     stmts.emplace_back(
-        "UPDATE documents SET building = NULL, chunks_done = 0, chunks_total = 0, "
-        "state = CASE WHEN generation > 0 THEN 'ready' ELSE 'failed' END, error_code = ?3, "
-        "error_message = ?4, updated_at = ?5 WHERE uid = ?1 AND building = ?2",
+        "UPDATE documents SET " + std::string(kEndBuildSql) +
+            ", error_code = ?3, error_message = ?4, updated_at = ?5 WHERE uid = ?1 AND "
+            "building = ?2",
         json::array({doc.uid, gen, error.code, error.message, now_ms(ctx)}));
   }
   Result<std::vector<BatchItem>> r = co_await d1_batch(ctx, std::move(stmts));
