@@ -5,3 +5,5 @@ export XDG_CONFIG_HOME="$PWD/.wrangler/config"
 export WRANGLER_LOG_PATH="$PWD/.wrangler/logs"
 export PATH="$PWD/node_modules/.bin:$PATH"
 mkdir -p "$XDG_CONFIG_HOME" "$WRANGLER_LOG_PATH"
+# ccache (CMakeLists.txt): paths under the repo hash as relative ones, so every clone shares the cache.
+export CCACHE_BASEDIR="$PWD"
