@@ -4,6 +4,8 @@
 //   POST /api/admin/cleanup   {steps?: [names]} → runs cleanup now (jobs/cleanup.hpp) →
 //                             {ok, removed: {step: n}, more: [steps], errors: {step: code}}
 // The same under /api/v1/admin/*. (The admin user and usage routes live in admin_user_routes.cpp.)
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "auth/admin.hpp"
 #include "jobs/cleanup.hpp"
@@ -12,20 +14,15 @@ namespace ec {
 
 namespace {
 
+const Schema kCleanupSchema = {field("steps").array()};
+
 Task<Result<Response>> do_ping(Call& call) {
-  Status admin = require_admin(call.ctx);
-  if (!admin.ok()) co_return admin.take_error();
   co_return json_reply(
       200,
       {{"ok", true}, {"time", static_cast<int64_t>(call.ctx.now_ms())}, {"version", kVersion}});
 }
 
 Task<Result<Response>> do_cleanup(Call& call) {
-  Status admin = require_admin(call.ctx);
-  if (!admin.ok()) co_return admin.take_error();
-  static const Schema kCleanup = {field("steps").array()};
-  Status valid = validate(call.body, kCleanup, false);
-  if (!valid.ok()) co_return valid.take_error();
   Result<std::vector<std::string>> only = parse_cleanup_steps(call.body);
   if (!only.ok()) co_return only.take_error();
   Result<json> done = co_await run_cleanup(call.ctx, std::move(only.value()), std::nullopt);
@@ -38,18 +35,22 @@ Task<Result<Response>> do_cleanup(Call& call) {
 }  // namespace
 
 bool add_admin_routes(HttpApp& app) {
-  const RouteDef routes[] = {
-      {Method::Get, "/api/admin/ping", do_ping},
-      {Method::Get, "/api/v1/admin/ping", do_ping},
-      {Method::Post, "/api/admin/cleanup", do_cleanup, BodyKind::kOptionalJson},
-      {Method::Post, "/api/v1/admin/cleanup", do_cleanup, BodyKind::kOptionalJson},
-  };
   // Their own rate-limit group, so an operator can size it (RATE_LIMITS {"admin": …}) apart from
   // users' traffic.
-  for (const RouteDef& r : routes) {
-    if (!app.add(in_rate_group(kRateAdmin, r))) return false;
-  }
-  return true;
+  return add_routes(app, {
+                             get("/api/admin/ping", do_ping).admin().rate(kRateAdmin),
+                             get("/api/v1/admin/ping", do_ping).admin().rate(kRateAdmin),
+                             post("/api/admin/cleanup", do_cleanup)
+                                 .admin()
+                                 .rate(kRateAdmin)
+                                 .optional_json(kCleanupSchema)
+                                 .strict(),
+                             post("/api/v1/admin/cleanup", do_cleanup)
+                                 .admin()
+                                 .rate(kRateAdmin)
+                                 .optional_json(kCleanupSchema)
+                                 .strict(),
+                         });
 }
 
 }  // namespace ec

@@ -3,6 +3,8 @@
 // at once: each request re-reads the user, and disabling also ends their sessions), set or adjust
 // credits, and usage across all users. Every route needs X-Admin-Key (auth/admin.hpp).
 #include "api/billing_access.hpp"
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/paging.hpp"
 #include "api/routes.hpp"
 #include "auth/admin.hpp"
@@ -45,8 +47,6 @@ constexpr std::string_view kAdminUserSelect =
     "a.balance FROM users u LEFT JOIN credit_accounts a ON a.user_id = u.id";
 
 Task<Result<Response>> do_list_users(Call& call) {
-  Status admin = require_admin(call.ctx);
-  if (!admin.ok()) co_return admin.take_error();
   Result<size_t> limit = limit_param(call, 50, 200);
   if (!limit.ok()) co_return limit.take_error();
   Result<std::string> disabled = choice_param(call, "disabled", {"true", "false"});
@@ -94,16 +94,12 @@ Task<Result<json>> load_admin_user(Ctx& ctx, const std::string& id) {
 }
 
 Task<Result<Response>> do_get_user(Call& call) {
-  Status admin = require_admin(call.ctx);
-  if (!admin.ok()) co_return admin.take_error();
   Result<json> u = co_await load_admin_user(call.ctx, *call.param("id"));
   if (!u.ok()) co_return u.take_error();
   co_return json_reply(200, {{"user", std::move(u.value())}});
 }
 
 Task<Result<Response>> do_patch_user(Call& call) {
-  Status admin = require_admin(call.ctx);
-  if (!admin.ok()) co_return admin.take_error();
   const std::string id = *call.param("id");
   std::optional<bool> disabled = get_bool(call.body, "disabled");
   if (!disabled) co_return field_error("disabled", "true or false");
@@ -138,8 +134,6 @@ Task<Result<Response>> do_patch_user(Call& call) {
 }
 
 Task<Result<Response>> do_user_credits(Call& call) {
-  Status admin = require_admin(call.ctx);
-  if (!admin.ok()) co_return admin.take_error();
   const std::string id = *call.param("id");
   const bool set = get_bool(call.body, "set").value_or(false);
   const json* amount = find(call.body, "amount");
@@ -154,34 +148,38 @@ Task<Result<Response>> do_user_credits(Call& call) {
 
 Task<Result<Response>> do_admin_usage(Call& call) {
   // The key is required here (the billing route would fall back to the signed-in user).
-  Status admin = require_admin(call.ctx);
-  if (!admin.ok()) co_return admin.take_error();
   co_return co_await usage_report_reply(call);
 }
 
 }  // namespace
 
 bool add_admin_user_routes(HttpApp& app) {
-  const RouteDef routes[] = {
-      {Method::Get, "/api/admin/users", do_list_users},
-      {Method::Get, "/api/v1/admin/users", do_list_users},
-      {Method::Get, "/api/admin/users/:id", do_get_user},
-      {Method::Get, "/api/v1/admin/users/:id", do_get_user},
-      {Method::Patch, "/api/admin/users/:id", do_patch_user, BodyKind::kJson, &kPatchUserSchema},
-      {Method::Patch, "/api/v1/admin/users/:id", do_patch_user, BodyKind::kJson, &kPatchUserSchema},
-      {Method::Post, "/api/admin/users/:id/credits", do_user_credits, BodyKind::kJson,
-       &kCreditsSchema},
-      {Method::Post, "/api/v1/admin/users/:id/credits", do_user_credits, BodyKind::kJson,
-       &kCreditsSchema},
-      {Method::Get, "/api/admin/usage", do_admin_usage},
-      {Method::Get, "/api/v1/admin/usage", do_admin_usage},
-  };
   // Their own rate-limit group, so an operator can size it (RATE_LIMITS {"admin": …}) apart from
   // users' traffic.
-  for (const RouteDef& r : routes) {
-    if (!app.add(in_rate_group(kRateAdmin, r))) return false;
-  }
-  return true;
+  return add_routes(app, {
+                             get("/api/admin/users", do_list_users).admin().rate(kRateAdmin),
+                             get("/api/v1/admin/users", do_list_users).admin().rate(kRateAdmin),
+                             get("/api/admin/users/:id", do_get_user).admin().rate(kRateAdmin),
+                             get("/api/v1/admin/users/:id", do_get_user).admin().rate(kRateAdmin),
+                             patch("/api/admin/users/:id", do_patch_user)
+                                 .admin()
+                                 .rate(kRateAdmin)
+                                 .json(kPatchUserSchema),
+                             patch("/api/v1/admin/users/:id", do_patch_user)
+                                 .admin()
+                                 .rate(kRateAdmin)
+                                 .json(kPatchUserSchema),
+                             post("/api/admin/users/:id/credits", do_user_credits)
+                                 .admin()
+                                 .rate(kRateAdmin)
+                                 .json(kCreditsSchema),
+                             post("/api/v1/admin/users/:id/credits", do_user_credits)
+                                 .admin()
+                                 .rate(kRateAdmin)
+                                 .json(kCreditsSchema),
+                             get("/api/admin/usage", do_admin_usage).admin().rate(kRateAdmin),
+                             get("/api/v1/admin/usage", do_admin_usage).admin().rate(kRateAdmin),
+                         });
 }
 
 }  // namespace ec

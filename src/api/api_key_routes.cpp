@@ -1,5 +1,7 @@
 // Canonical API keys API: /api/v1/api-keys. The key itself appears only in the 201 of its
 // creation; lists show its prefix.
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "auth/api_keys.hpp"
 #include "auth/service.hpp"
@@ -15,9 +17,8 @@ const Schema kCreateApiKeySchema = {
 
 Task<Result<Response>> do_list(Call& call) {
   // Listing shows no secrets, so an API key may do it too.
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  Result<std::vector<ApiKeyRecord>> keys = co_await list_api_keys(call.ctx, u.value().id);
+  const User& user = signed_in(call);
+  Result<std::vector<ApiKeyRecord>> keys = co_await list_api_keys(call.ctx, user.id);
   if (!keys.ok()) co_return keys.take_error();
   json items = json::array();
   for (const ApiKeyRecord& k : keys.value()) items.push_back(api_key_json(k));
@@ -28,16 +29,15 @@ Task<Result<Response>> do_list(Call& call) {
 // not mint more API keys (a leaked key could otherwise outlive its own revocation through keys it
 // made) nor revoke the account's other keys. Both answer 403 auth.api_key_not_allowed.
 Task<Result<Response>> do_create(Call& call) {
-  Result<User> u = co_await authenticate_access_token(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   // A guest account is throwaway and has no password to come back with; a long-lived key would
   // make it permanent.
-  if (u.value().is_guest) {
+  if (user.is_guest) {
     co_return api_error(403, "auth.guest_not_allowed", "Guests cannot create API keys; sign up");
   }
   std::optional<int64_t> days = get_int(call.body, "expiresInDays");
   Result<NewApiKey> k =
-      co_await create_api_key(call.ctx, u.value().id, string_or(call.body, "name", ""), days);
+      co_await create_api_key(call.ctx, user.id, string_or(call.body, "name", ""), days);
   if (!k.ok()) co_return k.take_error();
   json body = api_key_json(k.value().record);
   body["key"] = k.value().key;
@@ -47,9 +47,8 @@ Task<Result<Response>> do_create(Call& call) {
 }
 
 Task<Result<Response>> do_delete(Call& call) {
-  Result<User> u = co_await authenticate_access_token(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  Status s = co_await revoke_api_key(call.ctx, u.value().id, *call.param("id"));
+  const User& user = signed_in(call);
+  Status s = co_await revoke_api_key(call.ctx, user.id, *call.param("id"));
   if (!s.ok()) co_return s.take_error();
   co_return no_content(204);
 }
@@ -57,16 +56,14 @@ Task<Result<Response>> do_delete(Call& call) {
 }  // namespace
 
 bool add_api_key_routes(HttpApp& app) {
-  const RouteDef routes[] = {
-      {Method::Get, "/api/v1/api-keys", do_list},
-      {Method::Post, "/api/v1/api-keys", do_create, BodyKind::kJson, &kCreateApiKeySchema,
-       ErrorStyle::kCanonical, 0, kRateDefault, /*issues_secret=*/true},
-      {Method::Delete, "/api/v1/api-keys/:id", do_delete},
-  };
-  for (const RouteDef& r : routes) {
-    if (!app.add(r)) return false;
-  }
-  return true;
+  // Managing credentials takes a signed-in person's access token, never an API key.
+  return add_routes(
+      app,
+      {
+          get("/api/v1/api-keys", do_list).user(),
+          post("/api/v1/api-keys", do_create).access_token().json(kCreateApiKeySchema).secret(),
+          del("/api/v1/api-keys/:id", do_delete).access_token(),
+      });
 }
 
 }  // namespace ec

@@ -1,5 +1,7 @@
 // Canonical accounts API: /api/v1/auth/* and the JWKS.
 #include "api/auth_schemas.hpp"
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
 
@@ -44,9 +46,8 @@ Task<Result<Response>> do_logout(Call& call) {
 }
 
 Task<Result<Response>> do_me(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  co_return json_reply(200, {{"user", user_json(u.value())}});
+  const User& user = signed_in(call);
+  co_return json_reply(200, {{"user", user_json(user)}});
 }
 
 Task<Result<Response>> do_jwks(Call& call) {
@@ -61,24 +62,20 @@ Task<Result<Response>> do_jwks(Call& call) {
 }  // namespace
 
 bool add_auth_routes(HttpApp& app) {
-  const RouteDef routes[] = {
-      in_rate_group(kRateAuth, {Method::Post, "/api/v1/auth/register", do_register, BodyKind::kJson,
-                                &kRegisterSchema}),
-      in_rate_group(kRateAuth,
-                    {Method::Post, "/api/v1/auth/login", do_login, BodyKind::kJson, &kLoginSchema}),
-      in_rate_group(kRateAuth, {Method::Post, "/api/v1/auth/guest", do_guest,
-                                BodyKind::kOptionalJson, nullptr}),
-      in_rate_group(kRateAuth, {Method::Post, "/api/v1/auth/refresh", do_refresh, BodyKind::kJson,
-                                &kRefreshSchema}),
-      {Method::Post, "/api/v1/auth/logout", do_logout, BodyKind::kOptionalJson, &kLogoutSchema},
-      {Method::Get, "/api/v1/auth/me", do_me},
-      // Every verifier fetches it (and caches it for 5 minutes): a refusal would fail their logins.
-      in_rate_group(kRateExempt, {Method::Get, "/.well-known/jwks.json", do_jwks}),
-  };
-  for (const RouteDef& r : routes) {
-    if (!app.add(r)) return false;
-  }
-  return true;
+  return add_routes(
+      app,
+      {
+          post("/api/v1/auth/register", do_register).anyone().rate(kRateAuth).json(kRegisterSchema),
+          post("/api/v1/auth/login", do_login).anyone().rate(kRateAuth).json(kLoginSchema),
+          post("/api/v1/auth/guest", do_guest).anyone().rate(kRateAuth).optional_json(),
+          post("/api/v1/auth/refresh", do_refresh).anyone().rate(kRateAuth).json(kRefreshSchema),
+          // The tokens it revokes are its subject, not its credential: logging out twice is fine.
+          post("/api/v1/auth/logout", do_logout).anyone().optional_json(kLogoutSchema),
+          get("/api/v1/auth/me", do_me).user(),
+          // Every verifier fetches it (and caches it for 5 minutes): a refusal would fail their
+          // logins.
+          get("/.well-known/jwks.json", do_jwks).anyone().rate(kRateExempt),
+      });
 }
 
 }  // namespace ec

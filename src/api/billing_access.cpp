@@ -1,8 +1,7 @@
 #include "api/billing_access.hpp"
 
+#include "api/caller.hpp"
 #include "api/paging.hpp"
-#include "auth/admin.hpp"
-#include "auth/service.hpp"
 #include "billing/credit_amount.hpp"
 #include "bindings/d1.hpp"
 #include "core/ascii.hpp"
@@ -14,23 +13,20 @@ namespace {
 constexpr int64_t kDefaultUsageRangeMs = int64_t{30} * 86'400'000;
 }  // namespace
 
-Task<Result<UsageAccess>> usage_access(Call& call, const std::string* for_user) {
+Result<UsageAccess> usage_access(const Call& call, const std::string* for_user) {
   UsageAccess who;
-  if (call.header("x-admin-key") != nullptr || call.header("x-admin-token") != nullptr) {
-    Status admin = require_admin(call.ctx);
-    if (!admin.ok()) co_return admin.take_error();
+  if (called_by_admin(call)) {
     who.admin = true;
     if (for_user != nullptr) who.user_id = *for_user;
-    co_return who;
+    return who;
   }
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  if (for_user != nullptr && *for_user != u.value().id) {
-    co_return api_error(403, "billing.forbidden",
-                        "Only the admin key can see or record another user's usage");
+  const User& user = signed_in(call);
+  if (for_user != nullptr && *for_user != user.id) {
+    return api_error(403, "billing.forbidden",
+                     "Only the admin key can see or record another user's usage");
   }
-  who.user_id = u.value().id;
-  co_return who;
+  who.user_id = user.id;
+  return who;
 }
 
 Result<UsageQuery> usage_query_from(const Call& call, const UsageAccess& who) {
@@ -67,7 +63,7 @@ Result<UsageQuery> usage_query_from(const Call& call, const UsageAccess& who) {
 }
 
 Task<Result<Response>> usage_report_reply(Call& call) {
-  Result<UsageAccess> who = co_await usage_access(call, call.query_param("userId"));
+  Result<UsageAccess> who = usage_access(call, call.query_param("userId"));
   if (!who.ok()) co_return who.take_error();
   Result<UsageQuery> q = usage_query_from(call, who.value());
   if (!q.ok()) co_return q.take_error();

@@ -14,9 +14,9 @@ struct UsageAccess {
   std::string user_id;  // whose usage; "" = everyone's (admin only)
 };
 
-// With the admin key: anyone's (for_user, or all when null). Otherwise the signed-in user's own,
-// and 403 billing.forbidden when for_user names someone else.
-Task<Result<UsageAccess>> usage_access(Call& call, const std::string* for_user);
+// For a user_or_admin route. With the admin key: anyone's (for_user, or all when null).
+// Otherwise the signed-in user's own, and 403 billing.forbidden when for_user names someone else.
+Result<UsageAccess> usage_access(const Call& call, const std::string* for_user);
 
 // ?from=&to= (dates, ISO times or epoch ms; default the last 30 days), ?provider=&model=&kind=,
 // ?limit= (1–200, default 50), ?cursor=.

@@ -2,6 +2,8 @@
 // under /api/v1). A user sees their own balance, ledger and usage; the admin key (X-Admin-Key)
 // adjusts any balance and reads or records anyone's usage.
 #include "api/billing_access.hpp"
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/paging.hpp"
 #include "api/routes.hpp"
 #include "auth/admin.hpp"
@@ -41,11 +43,10 @@ Response with_balance(Response r, int64_t balance) {
 }
 
 Task<Result<Response>> do_balance(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  Result<CreditAccount> a = co_await credit_account(call.ctx, u.value().id);
+  const User& user = signed_in(call);
+  Result<CreditAccount> a = co_await credit_account(call.ctx, user.id);
   if (!a.ok()) co_return a.take_error();
-  co_return with_balance(json_reply(200, {{"userId", u.value().id},
+  co_return with_balance(json_reply(200, {{"userId", user.id},
                                           {"balance", credits_json(a.value().balance)},
                                           {"unit", "credits"},
                                           {"updatedAt", iso8601_ms(a.value().updated_at)}}),
@@ -53,11 +54,10 @@ Task<Result<Response>> do_balance(Call& call) {
 }
 
 Task<Result<Response>> do_ledger(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   Result<size_t> limit = limit_param(call, 50, 200);
   if (!limit.ok()) co_return limit.take_error();
-  json params = json::array({u.value().id});
+  json params = json::array({user.id});
   std::string sql = "SELECT * FROM credit_ledger WHERE user_id = ?1";
   if (const std::string* c = call.query_param("cursor")) {
     std::optional<PageCursor> cur = decode_page_cursor(*c);
@@ -77,8 +77,6 @@ Task<Result<Response>> do_ledger(Call& call) {
 }
 
 Task<Result<Response>> do_adjust(Call& call) {
-  Status admin = require_admin(call.ctx);
-  if (!admin.ok()) co_return admin.take_error();
   const bool set = get_bool(call.body, "set").value_or(false);
   const json* amount = find(call.body, "amount");
   if (amount == nullptr) amount = find(call.body, "delta");
@@ -103,7 +101,7 @@ Task<Result<Response>> do_usage(Call& call) { co_return co_await usage_report_re
 // debits its price from the model table: 402 when the balance cannot cover it.
 Task<Result<Response>> do_record_usage(Call& call) {
   const std::string* for_user = get_string(call.body, "userId");
-  Result<UsageAccess> who = co_await usage_access(call, for_user);
+  Result<UsageAccess> who = usage_access(call, for_user);
   if (!who.ok()) co_return who.take_error();
   if (who.value().user_id.empty()) co_return field_error("userId", "required with the admin key");
   const std::string provider = canonical_provider(string_or(call.body, "provider", ""));
@@ -143,24 +141,19 @@ Task<Result<Response>> do_record_usage(Call& call) {
 }  // namespace
 
 bool add_billing_routes(HttpApp& app) {
-  const RouteDef routes[] = {
-      {Method::Get, "/api/credits", do_balance},
-      {Method::Get, "/api/v1/credits", do_balance},
-      {Method::Get, "/api/v1/credits/ledger", do_ledger},
-      in_rate_group(kRateAdmin, {Method::Post, "/api/credits/adjust", do_adjust, BodyKind::kJson,
-                                 &kAdjustSchema}),
-      in_rate_group(kRateAdmin, {Method::Post, "/api/v1/credits/adjust", do_adjust, BodyKind::kJson,
-                                 &kAdjustSchema}),
-      {Method::Get, "/api/billing/usage", do_usage},
-      {Method::Get, "/api/v1/billing/usage", do_usage},
-      {Method::Post, "/api/billing/usage", do_record_usage, BodyKind::kJson, &kRecordUsageSchema},
-      {Method::Post, "/api/v1/billing/usage", do_record_usage, BodyKind::kJson,
-       &kRecordUsageSchema},
-  };
-  for (const RouteDef& r : routes) {
-    if (!app.add(r)) return false;
-  }
-  return true;
+  return add_routes(
+      app,
+      {
+          get("/api/credits", do_balance).user(),
+          get("/api/v1/credits", do_balance).user(),
+          get("/api/v1/credits/ledger", do_ledger).user(),
+          post("/api/credits/adjust", do_adjust).admin().rate(kRateAdmin).json(kAdjustSchema),
+          post("/api/v1/credits/adjust", do_adjust).admin().rate(kRateAdmin).json(kAdjustSchema),
+          get("/api/billing/usage", do_usage).user_or_admin(),
+          get("/api/v1/billing/usage", do_usage).user_or_admin(),
+          post("/api/billing/usage", do_record_usage).user_or_admin().json(kRecordUsageSchema),
+          post("/api/v1/billing/usage", do_record_usage).user_or_admin().json(kRecordUsageSchema),
+      });
 }
 
 }  // namespace ec

@@ -1,6 +1,8 @@
 // The routes that generate: POST /api/v1/chats/:id/messages (ask; answered as an SSE stream) and
 // PATCH /api/v1/messages/:id (edit a question: later messages are dropped and the answer
 // regenerated on a new stream). The event format is in chat/chat_events.hpp.
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
 #include "chat/chat_turn.hpp"
@@ -42,12 +44,11 @@ Task<Result<Response>> answer_turn(Ctx& ctx, const User& user, ChatRecord chat, 
 }
 
 Task<Result<Response>> do_ask(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   Result<TurnRequest> t = parse_turn_request(call.body);
   if (!t.ok()) co_return t.take_error();
   Result<ChatRecord> chat =
-      co_await find_chat(call.ctx, u.value().id, *call.param("id"), ChatAccess::kWrite);
+      co_await find_chat(call.ctx, user.id, *call.param("id"), ChatAccess::kWrite);
   if (!chat.ok()) co_return chat.take_error();
   // Choose providers before storing anything: an unknown or unconfigured provider is a 400 that
   // leaves the chat unchanged.
@@ -59,17 +60,16 @@ Task<Result<Response>> do_ask(Call& call) {
   q.content = t.value().content;
   Result<MessageRecord> stored = co_await append_message(call.ctx, std::move(q));
   if (!stored.ok()) co_return stored.take_error();
-  co_return co_await answer_turn(call.ctx, u.value(), std::move(chat.value()), std::move(t.value()),
+  co_return co_await answer_turn(call.ctx, user, std::move(chat.value()), std::move(t.value()),
                                  std::move(targets.value()), stored.value());
 }
 
 Task<Result<Response>> do_edit(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   Result<TurnRequest> t = parse_turn_request(call.body);
   if (!t.ok()) co_return t.take_error();
   Result<OwnedMessage> owned =
-      co_await find_message(call.ctx, u.value().id, *call.param("id"), ChatAccess::kWrite);
+      co_await find_message(call.ctx, user.id, *call.param("id"), ChatAccess::kWrite);
   if (!owned.ok()) co_return owned.take_error();
   Result<std::vector<ProviderTarget>> targets = co_await turn_targets(call.ctx, t.value());
   if (!targets.ok()) co_return targets.take_error();
@@ -77,17 +77,17 @@ Task<Result<Response>> do_edit(Call& call) {
   Result<MessageRecord> edited =
       co_await edit_user_message(call.ctx, std::move(owned.value()), t.value().content);
   if (!edited.ok()) co_return edited.take_error();
-  co_return co_await answer_turn(call.ctx, u.value(), std::move(chat), std::move(t.value()),
+  co_return co_await answer_turn(call.ctx, user, std::move(chat), std::move(t.value()),
                                  std::move(targets.value()), edited.value());
 }
 
 }  // namespace
 
 bool add_chat_message_routes(HttpApp& app) {
-  return app.add(in_rate_group(
-             kRateAi, {Method::Post, "/api/v1/chats/:id/messages", do_ask, BodyKind::kJson})) &&
-         app.add(in_rate_group(kRateAi,
-                               {Method::Patch, "/api/v1/messages/:id", do_edit, BodyKind::kJson}));
+  return add_routes(app, {
+                             post("/api/v1/chats/:id/messages", do_ask).user().rate(kRateAi).json(),
+                             patch("/api/v1/messages/:id", do_edit).user().rate(kRateAi).json(),
+                         });
 }
 
 }  // namespace ec

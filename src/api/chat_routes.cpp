@@ -5,6 +5,8 @@
 // Access: a chat is its owner's; a public chat can also be read (and its messages listed, exported
 // and voted on) by any signed-in user who has its id. Everything else about another user's chat,
 // including its existence, is a 404 chat.not_found / message.not_found.
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
 #include "chat/chat_store.hpp"
@@ -73,18 +75,15 @@ std::optional<std::string> visibility_of(const json& body) {
 }
 
 Task<Result<ChatRecord>> chat_for(Call& call, ChatAccess access) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  co_return co_await find_chat(call.ctx, u.value().id, *call.param("id"), access);
+  const User& user = signed_in(call);
+  co_return co_await find_chat(call.ctx, user.id, *call.param("id"), access);
 }
 
 Task<Result<Response>> do_list(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   Result<size_t> limit = parse_limit(call, 100, 20);
   if (!limit.ok()) co_return limit.take_error();
-  Result<ChatPage> page =
-      co_await list_chats(call.ctx, u.value().id, limit.value(), cursor_of(call));
+  Result<ChatPage> page = co_await list_chats(call.ctx, user.id, limit.value(), cursor_of(call));
   if (!page.ok()) co_return page.take_error();
   json chats = json::array();
   for (const ChatRecord& c : page.value().chats) chats.push_back(chat_json(c));
@@ -93,12 +92,10 @@ Task<Result<Response>> do_list(Call& call) {
 }
 
 Task<Result<Response>> do_create(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  if (Status s = validate(call.body, kCreateChatSchema); !s.ok()) co_return s.take_error();
+  const User& user = signed_in(call);
   Result<std::optional<std::string>> title = parse_title(call.body);
   if (!title.ok()) co_return title.take_error();
-  Result<ChatRecord> c = co_await create_chat(call.ctx, u.value().id, title.value().value_or(""),
+  Result<ChatRecord> c = co_await create_chat(call.ctx, user.id, title.value().value_or(""),
                                               visibility_of(call.body).value_or("private"), "api");
   if (!c.ok()) co_return c.take_error();
   Response r = json_reply(201, {{"chat", chat_json(c.value())}});
@@ -113,14 +110,11 @@ Task<Result<Response>> do_get(Call& call) {
 }
 
 Task<Result<Response>> do_update(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  // Strict about unknown keys: a misspelt field in a PATCH would otherwise be a silent no-op.
-  if (Status s = validate(call.body, kUpdateChatSchema, false); !s.ok()) co_return s.take_error();
+  const User& user = signed_in(call);
   Result<std::optional<std::string>> title = parse_title(call.body);
   if (!title.ok()) co_return title.take_error();
   Result<ChatRecord> c =
-      co_await find_chat(call.ctx, u.value().id, *call.param("id"), ChatAccess::kWrite);
+      co_await find_chat(call.ctx, user.id, *call.param("id"), ChatAccess::kWrite);
   if (!c.ok()) co_return c.take_error();
   Result<ChatRecord> updated =
       co_await update_chat(call.ctx, std::move(c.value()), title.value(), visibility_of(call.body));
@@ -137,8 +131,7 @@ Task<Result<Response>> do_delete(Call& call) {
 }
 
 Task<Result<Response>> do_export(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   std::string format = "json";
   if (const std::string* f = call.query_param("format")) format = *f;
   if (format == "md") format = "markdown";
@@ -146,13 +139,13 @@ Task<Result<Response>> do_export(Call& call) {
     co_return field_error("format", "must be one of: json, markdown");
   }
   Result<ChatRecord> c =
-      co_await find_chat(call.ctx, u.value().id, *call.param("id"), ChatAccess::kRead);
+      co_await find_chat(call.ctx, user.id, *call.param("id"), ChatAccess::kRead);
   if (!c.ok()) co_return c.take_error();
   std::vector<MessageRecord> all;
   std::string cursor;
   for (size_t page = 0; page < kMaxExportPages; ++page) {
     Result<MessagePage> p =
-        co_await list_messages(call.ctx, c.value().id, u.value().id, kExportPageSize, cursor);
+        co_await list_messages(call.ctx, c.value().id, user.id, kExportPageSize, cursor);
     if (!p.ok()) co_return p.take_error();
     for (MessageRecord& m : p.value().messages) all.push_back(std::move(m));
     cursor = std::move(p.value().next_cursor);
@@ -177,15 +170,14 @@ Task<Result<Response>> do_export(Call& call) {
 }
 
 Task<Result<Response>> do_messages(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   Result<size_t> limit = parse_limit(call, 200, 50);
   if (!limit.ok()) co_return limit.take_error();
   Result<ChatRecord> c =
-      co_await find_chat(call.ctx, u.value().id, *call.param("id"), ChatAccess::kRead);
+      co_await find_chat(call.ctx, user.id, *call.param("id"), ChatAccess::kRead);
   if (!c.ok()) co_return c.take_error();
   Result<MessagePage> page =
-      co_await list_messages(call.ctx, c.value().id, u.value().id, limit.value(), cursor_of(call));
+      co_await list_messages(call.ctx, c.value().id, user.id, limit.value(), cursor_of(call));
   if (!page.ok()) co_return page.take_error();
   json messages = json::array();
   for (const MessageRecord& m : page.value().messages) messages.push_back(message_json(m));
@@ -194,10 +186,9 @@ Task<Result<Response>> do_messages(Call& call) {
 }
 
 Task<Result<Response>> do_delete_message(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   Result<OwnedMessage> m =
-      co_await find_message(call.ctx, u.value().id, *call.param("id"), ChatAccess::kWrite);
+      co_await find_message(call.ctx, user.id, *call.param("id"), ChatAccess::kWrite);
   if (!m.ok()) co_return m.take_error();
   Status s = co_await delete_message(call.ctx, std::move(m.value()));
   if (!s.ok()) co_return s.take_error();
@@ -222,15 +213,14 @@ Result<int> parse_vote(const json& body) {
 // signed-in reader of a public chat, whose feedback on a shared answer is as useful as the
 // owner's. Totals are public to readers; only `mine` is per user.
 Task<Result<Response>> do_vote(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   Result<int> value = parse_vote(call.body);
   if (!value.ok()) co_return value.take_error();
   Result<OwnedMessage> m =
-      co_await find_message(call.ctx, u.value().id, *call.param("id"), ChatAccess::kRead);
+      co_await find_message(call.ctx, user.id, *call.param("id"), ChatAccess::kRead);
   if (!m.ok()) co_return m.take_error();
   Result<MessageRecord> voted =
-      co_await vote_message(call.ctx, u.value().id, std::move(m.value()), value.value());
+      co_await vote_message(call.ctx, user.id, std::move(m.value()), value.value());
   if (!voted.ok()) co_return voted.take_error();
   co_return json_reply(200, {{"message", message_json(voted.value())}});
 }
@@ -238,21 +228,20 @@ Task<Result<Response>> do_vote(Call& call) {
 }  // namespace
 
 bool add_chat_routes(HttpApp& app) {
-  const RouteDef routes[] = {
-      {Method::Get, "/api/v1/chats", do_list},
-      {Method::Post, "/api/v1/chats", do_create, BodyKind::kOptionalJson},
-      {Method::Get, "/api/v1/chats/:id", do_get},
-      {Method::Patch, "/api/v1/chats/:id", do_update, BodyKind::kJson},
-      {Method::Delete, "/api/v1/chats/:id", do_delete},
-      {Method::Get, "/api/v1/chats/:id/export", do_export},
-      {Method::Get, "/api/v1/chats/:id/messages", do_messages},
-      {Method::Delete, "/api/v1/messages/:id", do_delete_message},
-      {Method::Post, "/api/v1/messages/:id/vote", do_vote, BodyKind::kJson},
-  };
-  for (const RouteDef& r : routes) {
-    if (!app.add(r)) return false;
-  }
-  return true;
+  return add_routes(
+      app, {
+               get("/api/v1/chats", do_list).user(),
+               post("/api/v1/chats", do_create).user().optional_json(kCreateChatSchema),
+               get("/api/v1/chats/:id", do_get).user(),
+               // Strict about unknown keys: a misspelt field in a PATCH would otherwise be a silent
+               // no-op.
+               patch("/api/v1/chats/:id", do_update).user().json(kUpdateChatSchema).strict(),
+               del("/api/v1/chats/:id", do_delete).user(),
+               get("/api/v1/chats/:id/export", do_export).user(),
+               get("/api/v1/chats/:id/messages", do_messages).user(),
+               del("/api/v1/messages/:id", do_delete_message).user(),
+               post("/api/v1/messages/:id/vote", do_vote).user().json(),
+           });
 }
 
 }  // namespace ec

@@ -1,4 +1,6 @@
 // Canonical documents, search and graph API: /api/v1/documents*, /api/v1/search, /api/v1/graph/*.
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
 #include "rag/documents.hpp"
@@ -16,12 +18,10 @@ namespace {
 constexpr size_t kIngestBodyLimit = size_t{10} << 20;
 
 Task<Result<Response>> do_create(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   Result<IngestRequest> req = parse_ingest_request(call.body);
   if (!req.ok()) co_return req.take_error();
-  Result<IngestStarted> started =
-      co_await start_ingest(call.ctx, u.value(), std::move(req.value()));
+  Result<IngestStarted> started = co_await start_ingest(call.ctx, user, std::move(req.value()));
   if (!started.ok()) co_return started.take_error();
   const DocumentRecord& d = started.value().doc;
   Response r = json_reply(started.value().finished ? 201 : 202, {{"document", document_json(d)}});
@@ -30,9 +30,8 @@ Task<Result<Response>> do_create(Call& call) {
 }
 
 Task<Result<DocumentRecord>> owned_document(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  co_return co_await find_document(call.ctx, u.value().id, *call.param("id"));
+  const User& user = signed_in(call);
+  co_return co_await find_document(call.ctx, user.id, *call.param("id"));
 }
 
 Task<Result<Response>> do_get(Call& call) {
@@ -82,11 +81,10 @@ Result<DocumentQuery> parse_list_query(const Call& call) {
 }
 
 Task<Result<Response>> do_list(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   Result<DocumentQuery> q = parse_list_query(call);
   if (!q.ok()) co_return q.take_error();
-  Result<DocumentPage> page = co_await list_documents(call.ctx, u.value().id, std::move(q.value()));
+  Result<DocumentPage> page = co_await list_documents(call.ctx, user.id, std::move(q.value()));
   if (!page.ok()) co_return page.take_error();
   json items = json::array();
   for (const DocumentRecord& d : page.value().items) items.push_back(document_json(d));
@@ -97,12 +95,11 @@ Task<Result<Response>> do_list(Call& call) {
 }
 
 Task<Result<Response>> do_search(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   Result<SearchRequest> req = parse_search_request(call.body);
   if (!req.ok()) co_return req.take_error();
   const SearchMode mode = req.value().mode;
-  Result<SearchResult> res = co_await search_chunks(call.ctx, u.value().id, std::move(req.value()));
+  Result<SearchResult> res = co_await search_chunks(call.ctx, user.id, std::move(req.value()));
   if (!res.ok()) co_return res.take_error();
   json hits = json::array();
   for (const SearchHit& h : res.value().hits) hits.push_back(search_hit_json(h));
@@ -126,13 +123,12 @@ Task<Result<Response>> do_graph(Call& call) {
 }
 
 Task<Result<Response>> do_entities(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   const std::string* q = call.query_param("q");
   if (q && q->size() > 200) {
     co_return field_error("q", "at most 200 bytes");
   }
-  Result<json> found = co_await find_entities(call.ctx, u.value().id, q ? *q : "", 50);
+  Result<json> found = co_await find_entities(call.ctx, user.id, q ? *q : "", 50);
   if (!found.ok()) co_return found.take_error();
   co_return json_reply(200, {{"entities", found.value()}});
 }
@@ -140,21 +136,16 @@ Task<Result<Response>> do_entities(Call& call) {
 }  // namespace
 
 bool add_document_routes(HttpApp& app) {
-  RouteDef create{Method::Post, "/api/v1/documents", do_create, BodyKind::kJson};
-  create.body_limit = kIngestBodyLimit;
-  const RouteDef routes[] = {
-      create,
-      {Method::Get, "/api/v1/documents", do_list},
-      {Method::Get, "/api/v1/documents/:id", do_get},
-      {Method::Delete, "/api/v1/documents/:id", do_delete},
-      {Method::Get, "/api/v1/documents/:id/graph", do_graph},
-      in_rate_group(kRateAi, {Method::Post, "/api/v1/search", do_search, BodyKind::kJson}),
-      {Method::Get, "/api/v1/graph/entities", do_entities},
-  };
-  for (const RouteDef& r : routes) {
-    if (!app.add(r)) return false;
-  }
-  return true;
+  return add_routes(app,
+                    {
+                        post("/api/v1/documents", do_create).user().json().limit(kIngestBodyLimit),
+                        get("/api/v1/documents", do_list).user(),
+                        get("/api/v1/documents/:id", do_get).user(),
+                        del("/api/v1/documents/:id", do_delete).user(),
+                        get("/api/v1/documents/:id/graph", do_graph).user(),
+                        post("/api/v1/search", do_search).user().rate(kRateAi).json(),
+                        get("/api/v1/graph/entities", do_entities).user(),
+                    });
 }
 
 }  // namespace ec

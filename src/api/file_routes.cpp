@@ -1,4 +1,6 @@
 // Canonical files API (seed 004's file service): /api/v1/files*.
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
 #include "files/file_service.hpp"
@@ -19,18 +21,15 @@ std::optional<std::string> filename_hint(const Call& call) {
 }
 
 Task<Result<Response>> do_upload(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  Result<FileRecord> f =
-      co_await upload_file(call.ctx, u.value(), call.ctx.route, filename_hint(call));
+  const User& user = signed_in(call);
+  Result<FileRecord> f = co_await upload_file(call.ctx, user, call.ctx.route, filename_hint(call));
   if (!f.ok()) co_return f.take_error();
   co_return json_reply(201, {{"file", file_json(f.value())}});
 }
 
 Task<Result<FileRecord>> owned_file(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  co_return co_await find_file(call.ctx, u.value().id, *call.param("id"));
+  const User& user = signed_in(call);
+  co_return co_await find_file(call.ctx, user.id, *call.param("id"));
 }
 
 Task<Result<Response>> do_get(Call& call) {
@@ -102,18 +101,14 @@ Task<Result<Response>> do_analyze(Call& call) {
 }  // namespace
 
 bool add_file_routes(HttpApp& app) {
-  const RouteDef routes[] = {
-      {Method::Post, "/api/v1/files", do_upload},
-      {Method::Post, "/api/v1/files/upload", do_upload},  // seed 004's spelling
-      {Method::Get, "/api/v1/files/:id", do_get},
-      {Method::Get, "/api/v1/files/:id/download", do_download},
-      {Method::Delete, "/api/v1/files/:id", do_delete},
-      in_rate_group(kRateAi, {Method::Post, "/api/v1/files/:id/analyze", do_analyze}),
-  };
-  for (const RouteDef& r : routes) {
-    if (!app.add(r)) return false;
-  }
-  return true;
+  return add_routes(app, {
+                             post("/api/v1/files", do_upload).user(),
+                             post("/api/v1/files/upload", do_upload).user(),  // seed 004's spelling
+                             get("/api/v1/files/:id", do_get).user(),
+                             get("/api/v1/files/:id/download", do_download).user(),
+                             del("/api/v1/files/:id", do_delete).user(),
+                             post("/api/v1/files/:id/analyze", do_analyze).user().rate(kRateAi),
+                         });
 }
 
 }  // namespace ec

@@ -1,3 +1,5 @@
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "bindings/d1.hpp"
 
@@ -31,8 +33,10 @@ Task<Result<Response>> ready(Call& call) {
 
 bool add_health_routes(HttpApp& app) {
   // Probes: a monitor polling them must never be refused.
-  return app.add(in_rate_group(kRateExempt, {Method::Get, "/health", health})) &&
-         app.add(in_rate_group(kRateExempt, {Method::Get, "/ready", ready}));
+  return add_routes(app, {
+                             get("/health", health).anyone().rate(kRateExempt),
+                             get("/ready", ready).anyone().rate(kRateExempt),
+                         });
 }
 
 }  // namespace ec

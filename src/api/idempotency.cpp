@@ -1,5 +1,6 @@
 #include "api/idempotency.hpp"
 
+#include "api/caller.hpp"
 #include "auth/admin.hpp"
 #include "auth/config.hpp"
 #include "auth/service.hpp"
@@ -99,15 +100,11 @@ Task<Result<Response>> run_idempotent(Call& call, const RouteDef& def) {
   const std::string key = *sent;
   Ctx& ctx = call.ctx;
 
-  // Whose key it is. A request that fails here would fail in its handler the same way.
+  // Whose key it is: the caller the gateway admitted for the route's Access.
   std::string scope;
-  if (call.header("authorization") != nullptr) {
-    Result<User> u = co_await authenticate(ctx);
-    if (!u.ok()) co_return u.take_error();
-    scope = "u:" + u.value().id;
-  } else if (call.header("x-admin-key") != nullptr || call.header("x-admin-token") != nullptr) {
-    Status admin = require_admin(ctx);
-    if (!admin.ok()) co_return admin.take_error();
+  if (const User* u = user_if_any(call)) {
+    scope = "u:" + u->id;
+  } else if (called_by_admin(call)) {
     scope = "admin";
   } else {
     scope = "ip:" + client_ip(ctx);

@@ -11,6 +11,8 @@
 //   POST  /internal/jobs/run  {jobId}: a queue message (or its waitUntil stand-in)
 //   POST  /internal/cron      the cron trigger: recover stale jobs, run a cleanup job
 // Another user's job is a 404, like a missing one.
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/paging.hpp"
 #include "api/routes.hpp"
 #include "auth/admin.hpp"
@@ -42,23 +44,10 @@ struct Caller {
   }
 };
 
-bool sends_admin_key(const Call& call) {
-  for (std::string_view h : {"x-admin-key", "x-admin-token"}) {
-    const std::string* v = call.header(h);
-    if (v != nullptr && !v->empty()) return true;
-  }
-  return false;
-}
-
-Task<Result<Caller>> caller_of(Call& call) {
-  if (sends_admin_key(call)) {
-    Status admin = require_admin(call.ctx);
-    if (!admin.ok()) co_return admin.take_error();
-    co_return Caller{true, ""};
-  }
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  co_return Caller{false, u.value().id};
+// The routes are user_or_admin: the gateway has established which.
+Caller caller_of(const Call& call) {
+  if (called_by_admin(call)) return Caller{true, ""};
+  return Caller{false, signed_in(call).id};
 }
 
 json cursor_json(const std::string& c) { return c.empty() ? json(nullptr) : json(c); }
@@ -72,10 +61,9 @@ Response job_reply(int status, const JobRecord& job, std::optional<json> documen
 }
 
 Task<Result<Response>> do_list(Call& call) {
-  Result<Caller> who = co_await caller_of(call);
-  if (!who.ok()) co_return who.take_error();
+  const Caller who = caller_of(call);
   JobQuery q;
-  q.owner = who.value().scope();
+  q.owner = who.scope();
   Result<size_t> limit = limit_param(call, 20, 100);
   if (!limit.ok()) co_return limit.take_error();
   q.limit = limit.value();
@@ -90,7 +78,7 @@ Task<Result<Response>> do_list(Call& call) {
     q.type = *type;
   }
   if (const std::string* user = call.query_param("userId")) {
-    if (!who.value().admin) co_return field_error("userId", "only with the admin key");
+    if (!who.admin) co_return field_error("userId", "only with the admin key");
     q.owner = *user;
   }
   if (const std::string* c = call.query_param("cursor")) q.cursor = *c;
@@ -130,14 +118,11 @@ const Schema kTestPayload = {
 };
 
 Task<Result<Response>> do_create(Call& call) {
-  Result<Caller> who = co_await caller_of(call);
-  if (!who.ok()) co_return who.take_error();
-  Status valid = validate(call.body, kCreate, false);
-  if (!valid.ok()) co_return valid.take_error();
+  const Caller who = caller_of(call);
   const std::string type_name = string_or(call.body, "type", "");
   const JobType* type = find_job_type(call.ctx, type_name);
   if (type == nullptr) co_return field_error("type", "one of " + job_type_names(call.ctx));
-  if (type->admin_only && !who.value().admin) {
+  if (type->admin_only && !who.admin) {
     co_return api_error(403, "jobs.admin_only", "Only the admin key may start this type of job");
   }
   const json* p = get_object(call.body, "payload");
@@ -146,7 +131,7 @@ Task<Result<Response>> do_create(Call& call) {
   const int64_t delay_s = get_int(call.body, "delaySeconds").value_or(0);
 
   if (type->name == "ingest" || type->name == "reindex") {
-    Result<std::string> owner = co_await job_owner(call, who.value(), payload);
+    Result<std::string> owner = co_await job_owner(call, who, payload);
     if (!owner.ok()) co_return owner.take_error();
     payload.erase("userId");
     if (type->name == "ingest") {
@@ -197,9 +182,8 @@ Task<Result<JobRecord>> visible_job(Call& call, const Caller& who) {
 }
 
 Task<Result<Response>> do_get(Call& call) {
-  Result<Caller> who = co_await caller_of(call);
-  if (!who.ok()) co_return who.take_error();
-  Result<JobRecord> job = co_await visible_job(call, who.value());
+  const Caller who = caller_of(call);
+  Result<JobRecord> job = co_await visible_job(call, who);
   if (!job.ok()) co_return job.take_error();
   co_return job_reply(200, job.value());
 }
@@ -210,16 +194,13 @@ const Schema kPatch = {
 };
 
 Task<Result<Response>> do_patch(Call& call) {
-  Result<Caller> who = co_await caller_of(call);
-  if (!who.ok()) co_return who.take_error();
-  Status valid = validate(call.body, kPatch, false);
-  if (!valid.ok()) co_return valid.take_error();
+  const Caller who = caller_of(call);
   const std::string action = string_or(call.body, "action", "");
   const std::string state = string_or(call.body, "state", "");
   if (action.empty() == state.empty()) {
     co_return field_error("action", "give exactly one of action or state");
   }
-  Result<JobRecord> job = co_await visible_job(call, who.value());
+  Result<JobRecord> job = co_await visible_job(call, who);
   if (!job.ok()) co_return job.take_error();
   const bool cancel = action == "cancel" || state == "cancelled";
   Result<JobRecord> after = cancel ? co_await cancel_job(call.ctx, std::move(job.value()))
@@ -230,15 +211,12 @@ Task<Result<Response>> do_patch(Call& call) {
   co_return r;
 }
 
+const Schema kRun = {
+    field("jobId").string().length(1, 64),
+    field("limit").integer().min(1).max(static_cast<int64_t>(kMaxRunLimit)),
+};
+
 Task<Result<Response>> do_run(Call& call) {
-  Status admin = require_admin(call.ctx);
-  if (!admin.ok()) co_return admin.take_error();
-  static const Schema kRun = {
-      field("jobId").string().length(1, 64),
-      field("limit").integer().min(1).max(static_cast<int64_t>(kMaxRunLimit)),
-  };
-  Status valid = validate(call.body, kRun, false);
-  if (!valid.ok()) co_return valid.take_error();
   json ran = json::array();
   if (const std::string* id = get_string(call.body, "jobId")) {
     Result<JobRunOutcome> r = co_await run_job(call.ctx, *id, true);
@@ -260,9 +238,6 @@ Task<Result<Response>> do_run(Call& call) {
 }
 
 Task<Result<Response>> internal_run(Call& call) {
-  if (!is_internal_request(call.ctx)) {
-    co_return api_error(404, "http.not_found", "No route matches this path");
-  }
   const std::string* id = get_string(call.body, "jobId");
   if (id == nullptr || id->empty()) {
     co_return api_error(400, "jobs.malformed", "A job message names its jobId");
@@ -276,9 +251,6 @@ Task<Result<Response>> internal_run(Call& call) {
 // The cron trigger: deliver what the queue lost, then one cleanup run, recorded as a job (it is
 // skipped while another cleanup is running).
 Task<Result<Response>> internal_cron(Call& call) {
-  if (!is_internal_request(call.ctx)) {
-    co_return api_error(404, "http.not_found", "No route matches this path");
-  }
   Result<SweepOutcome> swept = co_await sweep_stale_jobs(call.ctx, kStaleDeliveriesPerTick);
   if (!swept.ok()) co_return swept.take_error();
   json recovered = json::array();
@@ -308,29 +280,27 @@ Task<Result<Response>> internal_cron(Call& call) {
 }  // namespace
 
 bool add_job_routes(HttpApp& app) {
-  RouteDef create{Method::Post, "/api/v1/jobs", do_create, BodyKind::kJson};
-  create.body_limit = kCreateBodyLimit;
-  static const std::string_view kPaths[][3] = {
-      {"/api/v1/jobs", "/api/v1/jobs/:id", "/api/v1/jobs/run"},
-      {"/api/jobs", "/api/jobs/:id", "/api/jobs/run"}};
-  for (const auto& p : kPaths) {
-    create.pattern = p[0];
-    const RouteDef routes[] = {
-        {Method::Get, p[0], do_list},
-        create,
-        {Method::Get, p[1], do_get},
-        {Method::Patch, p[1], do_patch, BodyKind::kJson},
-        {Method::Post, p[2], do_run, BodyKind::kOptionalJson},
-    };
-    for (const RouteDef& r : routes) {
-      if (!app.add(r)) return false;
-    }
+  // Canonical and seed 003's spelling; a user sees their own jobs, the admin key everyone's.
+  for (std::string_view base : {std::string_view("/api/v1/jobs"), std::string_view("/api/jobs")}) {
+    const std::string_view one = base == "/api/jobs" ? "/api/jobs/:id" : "/api/v1/jobs/:id";
+    const std::string_view run = base == "/api/jobs" ? "/api/jobs/run" : "/api/v1/jobs/run";
+    bool ok = add_routes(
+        app,
+        {
+            get(base, do_list).user_or_admin(),
+            post(base, do_create).user_or_admin().json(kCreate).strict().limit(kCreateBodyLimit),
+            get(one, do_get).user_or_admin(),
+            patch(one, do_patch).user_or_admin().json(kPatch).strict(),
+            post(run, do_run).admin().optional_json(kRun).strict(),
+        });
+    if (!ok) return false;
   }
   // The shim's own requests: limiting them would only fail work that was already admitted.
-  return app.add(in_rate_group(
-             kRateExempt, {Method::Post, "/internal/jobs/run", internal_run, BodyKind::kJson})) &&
-         app.add(in_rate_group(kRateExempt, {Method::Post, "/internal/cron", internal_cron,
-                                             BodyKind::kOptionalJson}));
+  return add_routes(
+      app, {
+               post("/internal/jobs/run", internal_run).internal().rate(kRateExempt).json(),
+               post("/internal/cron", internal_cron).internal().rate(kRateExempt).optional_json(),
+           });
 }
 
 }  // namespace ec

@@ -1,5 +1,7 @@
 // Memory streams (seeds 000/002): /api/v1/memory/streams*. A stream is addressed by its id or by
 // the client's streamId (chat/memory.hpp); another user's stream is 404.
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/paging.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
@@ -12,12 +14,10 @@ namespace {
 json cursor_json(const std::string& c) { return c.empty() ? json(nullptr) : json(c); }
 
 Task<Result<Response>> do_create(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   Result<MemoryCreate> req = parse_memory_create(call.body);
   if (!req.ok()) co_return req.take_error();
-  Result<MemoryStream> s =
-      co_await create_memory_stream(call.ctx, u.value().id, std::move(req.value()));
+  Result<MemoryStream> s = co_await create_memory_stream(call.ctx, user.id, std::move(req.value()));
   if (!s.ok()) co_return s.take_error();
   Response r = json_reply(201, {{"stream", memory_stream_json(s.value())}});
   r.headers.emplace_back("location", "/api/v1/memory/streams/" + s.value().id);
@@ -25,8 +25,7 @@ Task<Result<Response>> do_create(Call& call) {
 }
 
 Task<Result<Response>> do_list(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   MemoryQuery q;
   Result<size_t> limit = limit_param(call, 20, 100);
   if (!limit.ok()) co_return limit.take_error();
@@ -35,7 +34,7 @@ Task<Result<Response>> do_list(Call& call) {
   if (!status.ok()) co_return status.take_error();
   q.status = std::move(status.value());
   if (const std::string* c = call.query_param("cursor")) q.cursor = *c;
-  Result<MemoryPage> page = co_await list_memory_streams(call.ctx, u.value().id, std::move(q));
+  Result<MemoryPage> page = co_await list_memory_streams(call.ctx, user.id, std::move(q));
   if (!page.ok()) co_return page.take_error();
   json items = json::array();
   for (const MemoryStream& s : page.value().items) items.push_back(memory_stream_json(s));
@@ -44,9 +43,8 @@ Task<Result<Response>> do_list(Call& call) {
 }
 
 Task<Result<MemoryStream>> owned_stream(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  co_return co_await find_memory_stream(call.ctx, u.value().id, *call.param("id"));
+  const User& user = signed_in(call);
+  co_return co_await find_memory_stream(call.ctx, user.id, *call.param("id"));
 }
 
 Task<Result<Response>> do_get(Call& call) {
@@ -103,19 +101,15 @@ Task<Result<Response>> do_frames(Call& call) {
 }  // namespace
 
 bool add_memory_routes(HttpApp& app) {
-  const RouteDef routes[] = {
-      {Method::Get, "/api/v1/memory/streams", do_list},
-      {Method::Post, "/api/v1/memory/streams", do_create, BodyKind::kOptionalJson},
-      {Method::Get, "/api/v1/memory/streams/:id", do_get},
-      {Method::Patch, "/api/v1/memory/streams/:id", do_update, BodyKind::kJson},
-      {Method::Delete, "/api/v1/memory/streams/:id", do_delete},
-      {Method::Get, "/api/v1/memory/streams/:id/frames", do_frames},
-      {Method::Post, "/api/v1/memory/streams/:id/frames", do_append, BodyKind::kJson},
-  };
-  for (const RouteDef& r : routes) {
-    if (!app.add(r)) return false;
-  }
-  return true;
+  return add_routes(app, {
+                             get("/api/v1/memory/streams", do_list).user(),
+                             post("/api/v1/memory/streams", do_create).user().optional_json(),
+                             get("/api/v1/memory/streams/:id", do_get).user(),
+                             patch("/api/v1/memory/streams/:id", do_update).user().json(),
+                             del("/api/v1/memory/streams/:id", do_delete).user(),
+                             get("/api/v1/memory/streams/:id/frames", do_frames).user(),
+                             post("/api/v1/memory/streams/:id/frames", do_append).user().json(),
+                         });
 }
 
 }  // namespace ec

@@ -7,6 +7,8 @@
 // "workers-ai/@cf/meta/llama-3.1-8b-instruct", "local", "auto"). RAG is opt-in through the
 // extension field `edgechat: {rag: true, documentIds?, topK?}`: the last user message is the
 // question and the answer cites the user's documents. Stateless: nothing is stored.
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
 #include "chat/answer_billing.hpp"
@@ -130,9 +132,8 @@ Result<CompletionRequest> parse_completion(const json& body, const User& u) {
 }
 
 Task<Result<Response>> do_completions(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  Result<CompletionRequest> cr = parse_completion(call.body, u.value());
+  const User& user = signed_in(call);
+  Result<CompletionRequest> cr = parse_completion(call.body, user);
   if (!cr.ok()) co_return cr.take_error();
   AnswerSpec spec = std::move(cr.value().spec);
   std::vector<ProviderEndpoint> endpoints =
@@ -156,8 +157,6 @@ Task<Result<Response>> do_completions(Call& call) {
 }
 
 Task<Result<Response>> do_models(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
   co_return json_reply(
       200, models_list_json(load_model_table(call.ctx), provider_endpoints(call.ctx, "", ""),
                             call.ctx.now_s()));
@@ -166,9 +165,11 @@ Task<Result<Response>> do_models(Call& call) {
 }  // namespace
 
 bool add_openai_routes(HttpApp& app) {
-  return app.add(in_rate_group(
-             kRateAi, {Method::Post, "/v1/chat/completions", do_completions, BodyKind::kJson})) &&
-         app.add({Method::Get, "/v1/models", do_models});
+  return add_routes(app,
+                    {
+                        post("/v1/chat/completions", do_completions).user().rate(kRateAi).json(),
+                        get("/v1/models", do_models).user(),
+                    });
 }
 
 }  // namespace ec

@@ -4,6 +4,8 @@
 //   seed 001 (widget):    GET /api/auth/session → {user|null}, POST /api/auth/logout
 //   seed 003 (Cognomega): POST /auth/guest → RS256 guest token
 #include "api/auth_schemas.hpp"
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
 
@@ -33,11 +35,8 @@ Task<Result<Response>> seed000_login(Call& call) {
 
 // Seed 001 asks "who am I?" without failing: a missing or bad token is simply {user:null}.
 Task<Result<Response>> seed001_session(Call& call) {
-  if (!bearer_token(call.header("authorization"))) {
-    co_return json_reply(200, {{"user", nullptr}});
-  }
-  Result<User> u = co_await authenticate(call.ctx);
-  co_return json_reply(200, {{"user", u.ok() ? user_json(u.value()) : json(nullptr)}});
+  const User* u = user_if_any(call);
+  co_return json_reply(200, {{"user", u != nullptr ? user_json(*u) : json(nullptr)}});
 }
 
 // Seed 001's logout "clears session cookies"; logging out twice is not an error.
@@ -66,20 +65,24 @@ Task<Result<Response>> seed003_guest(Call& call) {
 }  // namespace
 
 bool add_seed_auth_routes(HttpApp& app) {
-  const RouteDef routes[] = {
-      in_rate_group(kRateAuth, {Method::Post, "/api/auth/register", seed000_register,
-                                BodyKind::kJson, &kRegisterSchema, ErrorStyle::kSeed000}),
-      in_rate_group(kRateAuth, {Method::Post, "/api/auth/login", seed000_login, BodyKind::kJson,
-                                &kLoginSchema, ErrorStyle::kSeed000}),
-      {Method::Get, "/api/auth/session", seed001_session},
-      {Method::Post, "/api/auth/logout", seed001_logout, BodyKind::kOptionalJson, &kLogoutSchema},
-      in_rate_group(kRateAuth,
-                    {Method::Post, "/auth/guest", seed003_guest, BodyKind::kOptionalJson, nullptr}),
-  };
-  for (const RouteDef& r : routes) {
-    if (!app.add(r)) return false;
-  }
-  return true;
+  return add_routes(
+      app, {
+               post("/api/auth/register", seed000_register)
+                   .anyone()
+                   .rate(kRateAuth)
+                   .json(kRegisterSchema)
+                   .styled(ErrorStyle::kSeed000),
+               post("/api/auth/login", seed000_login)
+                   .anyone()
+                   .rate(kRateAuth)
+                   .json(kLoginSchema)
+                   .styled(ErrorStyle::kSeed000),
+               // Seed 001 asks "who am I?" without failing: a missing or bad token is simply
+               // {user:null}.
+               get("/api/auth/session", seed001_session).user_if_valid(),
+               post("/api/auth/logout", seed001_logout).anyone().optional_json(kLogoutSchema),
+               post("/auth/guest", seed003_guest).anyone().rate(kRateAuth).optional_json(),
+           });
 }
 
 }  // namespace ec

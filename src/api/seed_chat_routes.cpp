@@ -11,6 +11,8 @@
 //                                maxTokens?, system?} → {text, provider, model, usage}
 //   GET  /api/ai/binding         which providers are configured (no secrets)
 //   POST /api/ai/test            a tiny prompt through the router, to check a provider works
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
 #include "chat/answer_billing.hpp"
@@ -35,30 +37,23 @@ json usage_json(const AnswerOutcome& a) {
           {"credits", answer_credits_json(a)}};
 }
 
-// Seed 001 allows anonymous widget visitors; a present but bad token is still an error.
-Task<Result<std::optional<User>>> optional_user(Ctx& ctx) {
-  const std::string* auth = ctx.request().header("authorization");
-  if (auth == nullptr || auth->empty()) co_return std::optional<User>();
-  Result<User> u = co_await authenticate(ctx);
-  if (!u.ok()) co_return u.take_error();
-  co_return std::optional<User>(std::move(u.value()));
-}
-
 Task<Result<Response>> seed000_chat(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  // Seed 000's {query} chat is its users'; only seed 001's {message} admits anonymous visitors.
+  if (user_if_any(call) == nullptr) {
+    co_return api_error(401, "auth.missing_token", "Send an access token: Authorization: Bearer …");
+  }
+  const User& user = signed_in(call);
   Result<TurnRequest> t = parse_turn_request(call.body, "query");
   if (!t.ok()) co_return t.take_error();
   Result<std::vector<ProviderTarget>> targets = co_await turn_targets(call.ctx, t.value());
   if (!targets.ok()) co_return targets.take_error();
   Result<ChatRecord> chat = api_error(404, "chat.not_found", "Chat not found");
   if (const std::string* sid = get_string(call.body, "sessionId"); sid && !sid->empty()) {
-    chat = co_await find_chat(call.ctx, u.value().id, *sid, ChatAccess::kWrite);
+    chat = co_await find_chat(call.ctx, user.id, *sid, ChatAccess::kWrite);
   } else {
-    chat =
-        co_await create_chat(call.ctx, u.value().id,
-                             t.value().content.substr(0, utf8_prefix_bytes(t.value().content, 60)),
-                             "private", "seed000");
+    chat = co_await create_chat(
+        call.ctx, user.id, t.value().content.substr(0, utf8_prefix_bytes(t.value().content, 60)),
+        "private", "seed000");
   }
   if (!chat.ok()) co_return chat.take_error();
   MessageRecord q;
@@ -68,7 +63,7 @@ Task<Result<Response>> seed000_chat(Call& call) {
   Result<MessageRecord> stored = co_await append_message(call.ctx, std::move(q));
   if (!stored.ok()) co_return stored.take_error();
   Result<AnswerSpec> spec =
-      co_await prepare_turn(call.ctx, u.value(), chat.value(), std::move(t.value()),
+      co_await prepare_turn(call.ctx, user, chat.value(), std::move(t.value()),
                             std::move(targets.value()), stored.value().id, stored.value().seq);
   if (!spec.ok()) co_return spec.take_error();
   spec.value().format = AnswerFormat::kBuffered;
@@ -91,13 +86,12 @@ Task<Result<Response>> seed000_chat(Call& call) {
 }
 
 Task<Result<Response>> seed001_chat(Call& call) {
-  Result<std::optional<User>> maybe = co_await optional_user(call.ctx);
-  if (!maybe.ok()) co_return maybe.take_error();
+  const User* visitor = user_if_any(call);
   Result<TurnRequest> t = parse_turn_request(call.body, "message");
   if (!t.ok()) co_return t.take_error();
   Result<std::vector<ProviderTarget>> targets = co_await turn_targets(call.ctx, t.value());
   if (!targets.ok()) co_return targets.take_error();
-  User user = maybe.value().value_or(User{});
+  User user = visitor != nullptr ? *visitor : User{};
   if (user.id.empty()) t.value().use_documents = false;  // nobody's documents to search
   std::string widget = string_or(call.body, "widgetId", "");
   if (widget.size() > 128) co_return field_error("widgetId", "at most 128 characters");
@@ -151,13 +145,11 @@ Task<Result<Response>> do_chat(Call& call) {
 }
 
 Task<Result<Response>> do_history(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   const std::string id = *call.param("id");
-  Result<ChatRecord> chat = co_await find_chat(call.ctx, u.value().id, id, ChatAccess::kRead);
+  Result<ChatRecord> chat = co_await find_chat(call.ctx, user.id, id, ChatAccess::kRead);
   if (!chat.ok()) co_return chat.take_error();
-  Result<MessagePage> page =
-      co_await list_messages(call.ctx, chat.value().id, u.value().id, 200, "");
+  Result<MessagePage> page = co_await list_messages(call.ctx, chat.value().id, user.id, 200, "");
   if (!page.ok()) co_return page.take_error();
   json messages = json::array();
   for (const MessageRecord& m : page.value().messages) messages.push_back(message_json(m));
@@ -190,12 +182,11 @@ Task<Result<AnswerSpec>> one_shot_spec(Ctx& ctx, const User& u, const json& body
 
 // Seed 003: a one-shot question through the model router; the answer names who gave it.
 Task<Result<Response>> do_si_ask(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   std::string_view field = find(call.body, "prompt")     ? "prompt"
                            : find(call.body, "question") ? "question"
                                                          : "message";
-  Result<AnswerSpec> spec = co_await one_shot_spec(call.ctx, u.value(), call.body, field, "si.ask");
+  Result<AnswerSpec> spec = co_await one_shot_spec(call.ctx, user, call.body, field, "si.ask");
   if (!spec.ok()) co_return spec.take_error();
   spec.value().use_documents = get_bool(call.body, "useDocuments").value_or(false);
   spec.value().system_prompt = string_or(call.body, "system", "");
@@ -221,8 +212,6 @@ Task<Result<Response>> do_si_ask(Call& call) {
 }
 
 Task<Result<Response>> do_binding(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
   ModelTable table = load_model_table(call.ctx);
   json providers = json::array();
   bool ai = false;
@@ -239,12 +228,11 @@ Task<Result<Response>> do_binding(Call& call) {
 }
 
 Task<Result<Response>> do_ai_test(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   json body = call.body.is_object() ? call.body : json::object();
   body["prompt"] = "Reply with the single word: OK";
   body["fallback"] = false;
-  Result<AnswerSpec> spec = co_await one_shot_spec(call.ctx, u.value(), body, "prompt", "ai.test");
+  Result<AnswerSpec> spec = co_await one_shot_spec(call.ctx, user, body, "prompt", "ai.test");
   if (!spec.ok()) co_return spec.take_error();
   spec.value().max_tokens = 16;
   Result<AnswerOutcome> a = co_await run_answer(call.ctx, std::move(spec.value()));
@@ -265,15 +253,16 @@ Task<Result<Response>> do_ai_test(Call& call) {
 }  // namespace
 
 bool add_seed_chat_routes(HttpApp& app) {
-  return app.add(in_rate_group(
-             kRateAi, {Method::Post, "/api/chat", do_chat, BodyKind::kJson, nullptr, kSeed})) &&
-         app.add(
-             {Method::Get, "/api/chat/history/:id", do_history, BodyKind::kNone, nullptr, kSeed}) &&
-         app.add(
-             in_rate_group(kRateAi, {Method::Post, "/api/si/ask", do_si_ask, BodyKind::kJson})) &&
-         app.add({Method::Get, "/api/ai/binding", do_binding}) &&
-         app.add(in_rate_group(
-             kRateAi, {Method::Post, "/api/ai/test", do_ai_test, BodyKind::kOptionalJson}));
+  return add_routes(
+      app,
+      {
+          // Seed 001 allows anonymous widget visitors; a present but bad token is still an error.
+          post("/api/chat", do_chat).optional_user().rate(kRateAi).json().styled(kSeed),
+          get("/api/chat/history/:id", do_history).user().styled(kSeed),
+          post("/api/si/ask", do_si_ask).user().rate(kRateAi).json(),
+          get("/api/ai/binding", do_binding).user(),
+          post("/api/ai/test", do_ai_test).user().rate(kRateAi).optional_json(),
+      });
 }
 
 }  // namespace ec

@@ -3,6 +3,8 @@
 //                         /api/ingest, /api/documents[/:id] → {success:true,data:…},
 //                         errors {error:"…",details}
 //   seed 003 (Cognomega): POST /api/upload/direct (uploader and route recorded in R2 metadata)
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
 #include "files/file_service.hpp"
@@ -29,8 +31,7 @@ int64_t ttl_from(const json& v) {
 }
 
 Task<Result<Response>> upload_url(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   std::string filename = string_or(call.body, "filename", string_or(call.body, "fileName", ""));
   std::string type = string_or(call.body, "contentType", "");
   if (type.empty()) co_return field_error("contentType", "is required");
@@ -40,8 +41,7 @@ Task<Result<Response>> upload_url(Call& call) {
   if (!base.ok()) co_return base.take_error();
   Result<std::string> secret = co_await presign_secret(call.ctx);
   if (!secret.ok()) co_return secret.take_error();
-  Result<UploadGrant> g =
-      co_await create_upload_grant(call.ctx, u.value(), filename, type, size, ttl);
+  Result<UploadGrant> g = co_await create_upload_grant(call.ctx, user, filename, type, size, ttl);
   if (!g.ok()) co_return g.take_error();
   const PresignGrant& grant = g.value().grant;
   json data = {
@@ -68,11 +68,10 @@ Task<Result<Response>> put_upload(Call& call) {
     co_return seed_ok(200, file_json(f.value()));
   }
   // Without a signature: an authenticated direct upload (the "proxy" alternative).
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   std::optional<std::string> name;
   if (const std::string* n = call.query_param("filename")) name = *n;
-  Result<FileRecord> f = co_await upload_file(call.ctx, u.value(), "/api/r2/upload", name);
+  Result<FileRecord> f = co_await upload_file(call.ctx, user, "/api/r2/upload", name);
   if (!f.ok()) co_return f.take_error();
   co_return seed_ok(201, file_json(f.value()));
 }
@@ -86,9 +85,8 @@ Task<Result<FileRecord>> file_by_key_param(Call& call, const User& user) {
 }
 
 Task<Result<Response>> access_url(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  Result<FileRecord> f = co_await file_by_key_param(call, u.value());
+  const User& user = signed_in(call);
+  Result<FileRecord> f = co_await file_by_key_param(call, user);
   if (!f.ok()) co_return f.take_error();
   int64_t ttl = kDefaultUrlTtl;
   if (const std::string* e = call.query_param("expiresIn")) {
@@ -125,17 +123,15 @@ Task<Result<Response>> get_file(Call& call) {
     if (!f.ok()) co_return f.take_error();
     co_return co_await download_file(call.ctx, std::move(f.value()));
   }
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  Result<FileRecord> f = co_await file_by_key_param(call, u.value());
+  const User& user = signed_in(call);
+  Result<FileRecord> f = co_await file_by_key_param(call, user);
   if (!f.ok()) co_return f.take_error();
   co_return co_await download_file(call.ctx, std::move(f.value()));
 }
 
 Task<Result<Response>> delete_file_route(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  Result<FileRecord> f = co_await file_by_key_param(call, u.value());
+  const User& user = signed_in(call);
+  Result<FileRecord> f = co_await file_by_key_param(call, user);
   if (!f.ok()) co_return f.take_error();
   std::string key = f.value().r2_key;
   Status s = co_await delete_file(call.ctx, std::move(f.value()));
@@ -144,12 +140,11 @@ Task<Result<Response>> delete_file_route(Call& call) {
 }
 
 Task<Result<Response>> upload_direct(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   std::optional<std::string> name;
   if (const std::string* n = call.query_param("filename")) name = *n;
   if (const std::string* h = call.header("x-filename"); h && !name) name = *h;
-  Result<FileRecord> f = co_await upload_file(call.ctx, u.value(), "/api/upload/direct", name);
+  Result<FileRecord> f = co_await upload_file(call.ctx, user, "/api/upload/direct", name);
   if (!f.ok()) co_return f.take_error();
   const FileRecord& r = f.value();
   co_return json_reply(201, {{"ok", true},
@@ -174,11 +169,10 @@ json seed_document(const DocumentRecord& d) {
 }
 
 Task<Result<Response>> seed_ingest(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   Result<IngestRequest> req = parse_ingest_request(call.body);
   if (!req.ok()) co_return req.take_error();
-  Result<IngestStarted> s = co_await start_ingest(call.ctx, u.value(), std::move(req.value()));
+  Result<IngestStarted> s = co_await start_ingest(call.ctx, user, std::move(req.value()));
   if (!s.ok()) co_return s.take_error();
   json data = seed_document(s.value().doc);
   data["docId"] = s.value().doc.id;
@@ -186,11 +180,10 @@ Task<Result<Response>> seed_ingest(Call& call) {
 }
 
 Task<Result<Response>> seed_list(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   DocumentQuery q;
   q.limit = 100;
-  Result<DocumentPage> page = co_await list_documents(call.ctx, u.value().id, q);
+  Result<DocumentPage> page = co_await list_documents(call.ctx, user.id, q);
   if (!page.ok()) co_return page.take_error();
   json items = json::array();
   for (const DocumentRecord& d : page.value().items) items.push_back(seed_document(d));
@@ -198,9 +191,8 @@ Task<Result<Response>> seed_list(Call& call) {
 }
 
 Task<Result<Response>> seed_get(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  Result<DocumentRecord> d = co_await find_document(call.ctx, u.value().id, *call.param("id"));
+  const User& user = signed_in(call);
+  Result<DocumentRecord> d = co_await find_document(call.ctx, user.id, *call.param("id"));
   if (!d.ok()) co_return d.take_error();
   co_return seed_ok(200, seed_document(d.value()));
 }
@@ -208,23 +200,18 @@ Task<Result<Response>> seed_get(Call& call) {
 }  // namespace
 
 bool add_seed_file_routes(HttpApp& app) {
-  RouteDef ingest{Method::Post, "/api/ingest", seed_ingest, BodyKind::kJson, nullptr, kSeed};
-  ingest.body_limit = size_t{10} << 20;
-  const RouteDef routes[] = {
-      {Method::Post, "/api/r2/upload-url", upload_url, BodyKind::kJson, nullptr, kSeed},
-      {Method::Put, "/api/r2/upload", put_upload, BodyKind::kNone, nullptr, kSeed},
-      {Method::Get, "/api/r2/access-url", access_url, BodyKind::kNone, nullptr, kSeed},
-      {Method::Get, "/api/r2/file", get_file, BodyKind::kNone, nullptr, kSeed},
-      {Method::Delete, "/api/r2/file", delete_file_route, BodyKind::kNone, nullptr, kSeed},
-      ingest,
-      {Method::Get, "/api/documents", seed_list, BodyKind::kNone, nullptr, kSeed},
-      {Method::Get, "/api/documents/:id", seed_get, BodyKind::kNone, nullptr, kSeed},
-      {Method::Post, "/api/upload/direct", upload_direct},
-  };
-  for (const RouteDef& r : routes) {
-    if (!app.add(r)) return false;
-  }
-  return true;
+  return add_routes(
+      app, {
+               post("/api/r2/upload-url", upload_url).user().json().styled(kSeed),
+               put("/api/r2/upload", put_upload).presigned_or_user().styled(kSeed),
+               get("/api/r2/access-url", access_url).user().styled(kSeed),
+               get("/api/r2/file", get_file).presigned_or_user().styled(kSeed),
+               del("/api/r2/file", delete_file_route).user().styled(kSeed),
+               post("/api/ingest", seed_ingest).user().json().limit(size_t{10} << 20).styled(kSeed),
+               get("/api/documents", seed_list).user().styled(kSeed),
+               get("/api/documents/:id", seed_get).user().styled(kSeed),
+               post("/api/upload/direct", upload_direct).user(),
+           });
 }
 
 }  // namespace ec

@@ -6,6 +6,8 @@
 //   POST   /api/v1/streams/:id/append   {event?, data} or {events: [{event?, data}]} → {length}
 //   DELETE /api/v1/streams/:id          closes it: followers get the end of the stream
 // The events live in a Durable Object (js-shim/stream-log.js); D1 holds whose stream it is.
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
 #include "bindings/d1.hpp"
@@ -71,8 +73,7 @@ Task<Result<StreamRow>> owned_stream(Call& call, const User& u) {
 }
 
 Task<Result<Response>> do_create(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   int64_t ttl_s = kDefaultTtlS;
   if (const json* t = find(call.body, "ttlSeconds"); t != nullptr && !t->is_null()) {
     std::optional<int64_t> v = get_int(call.body, "ttlSeconds");
@@ -93,7 +94,7 @@ Task<Result<Response>> do_create(Call& call) {
   Result<RunMeta> ins = co_await d1_run(
       call.ctx, Stmt{"INSERT INTO streams (id, user_id, kind, state, created_at, updated_at, "
                      "expires_at) VALUES (?, ?, 'client', 'open', ?, ?, ?)",
-                     {s.id, u.value().id, s.created_ms, s.created_ms, s.expires_ms}});
+                     {s.id, user.id, s.created_ms, s.created_ms, s.expires_ms}});
   if (!ins.ok()) co_return ins.take_error();
   Response r = json_reply(201, {{"stream", stream_json(s)}});
   r.headers.emplace_back("location", "/api/v1/streams/" + s.id);
@@ -101,9 +102,8 @@ Task<Result<Response>> do_create(Call& call) {
 }
 
 Task<Result<Response>> do_follow(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  Result<StreamRow> s = co_await owned_stream(call, u.value());
+  const User& user = signed_in(call);
+  Result<StreamRow> s = co_await owned_stream(call, user);
   if (!s.ok()) co_return s.take_error();
   // Last-Event-ID (what EventSource sends on reconnect), or ?lastEventId= for fetch clients.
   int64_t after = 0;
@@ -133,9 +133,8 @@ Result<std::string> client_event(const json& e, int64_t id) {
 }
 
 Task<Result<Response>> do_append(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  Result<StreamRow> s = co_await owned_stream(call, u.value());
+  const User& user = signed_in(call);
+  Result<StreamRow> s = co_await owned_stream(call, user);
   if (!s.ok()) co_return s.take_error();
   if (s.value().kind != "client") {
     co_return api_error(409, "stream.read_only",
@@ -179,9 +178,8 @@ Task<Result<Response>> do_append(Call& call) {
 }
 
 Task<Result<Response>> do_close(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  Result<StreamRow> s = co_await owned_stream(call, u.value());
+  const User& user = signed_in(call);
+  Result<StreamRow> s = co_await owned_stream(call, user);
   if (!s.ok()) co_return s.take_error();
   Result<int64_t> closed = co_await streamlog_close(call.ctx, log_name(s.value().id));
   if (!closed.ok()) co_return closed.take_error();
@@ -195,10 +193,12 @@ Task<Result<Response>> do_close(Call& call) {
 }  // namespace
 
 bool add_stream_routes(HttpApp& app) {
-  return app.add({Method::Post, "/api/v1/streams", do_create, BodyKind::kOptionalJson}) &&
-         app.add({Method::Get, "/api/v1/streams/:id", do_follow}) &&
-         app.add({Method::Post, "/api/v1/streams/:id/append", do_append, BodyKind::kJson}) &&
-         app.add({Method::Delete, "/api/v1/streams/:id", do_close});
+  return add_routes(app, {
+                             post("/api/v1/streams", do_create).user().optional_json(),
+                             get("/api/v1/streams/:id", do_follow).user(),
+                             post("/api/v1/streams/:id/append", do_append).user().json(),
+                             del("/api/v1/streams/:id", do_close).user(),
+                         });
 }
 
 }  // namespace ec

@@ -1,5 +1,7 @@
 // Routes that exist only when EDGECHAT_TEST_HOOKS=1 (set by the integration tests, never in
 // wrangler.toml): they let tests prove failure handling that no real request can trigger.
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "bindings/ai.hpp"
 #include "bindings/http_fetch.hpp"
@@ -117,10 +119,12 @@ Task<Result<Response>> limited(Call&) { co_return json_reply(200, {{"ok", true}}
 }  // namespace
 
 bool add_test_hooks(HttpApp& app) {
-  return app.add(in_rate_group("test", {Method::Get, "/__test/limited", limited})) &&
-         app.add({Method::Post, "/__test/trap", trap}) &&
-         app.add({Method::Get, "/__test/stream", stream}) &&
-         app.add({Method::Post, "/__test/relay", relay, BodyKind::kJson});
+  return add_routes(app, {
+                             get("/__test/limited", limited).anyone().rate("test"),
+                             post("/__test/trap", trap).anyone(),
+                             get("/__test/stream", stream).anyone(),
+                             post("/__test/relay", relay).anyone().json(),
+                         });
 }
 
 }  // namespace ec

@@ -1,6 +1,8 @@
 // Training examples (seed 002): /api/v1/training-examples*, and their export as OpenAI
 // fine-tuning JSONL. The router prefers a literal segment to a param, so ".../export" never
 // reaches the ":id" routes (tests/native/test_router.cpp).
+#include "api/caller.hpp"
+#include "api/gateway.hpp"
 #include "api/paging.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
@@ -19,9 +21,8 @@ Result<std::string> source_param(const Call& call) {
 }
 
 Task<Result<Response>> do_create(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  Result<TrainingExample> ex = parse_training_example(call.body, u.value().id);
+  const User& user = signed_in(call);
+  Result<TrainingExample> ex = parse_training_example(call.body, user.id);
   if (!ex.ok()) co_return ex.take_error();
   Result<TrainingRecord> r = co_await create_training_example(call.ctx, std::move(ex.value()));
   if (!r.ok()) co_return r.take_error();
@@ -31,8 +32,7 @@ Task<Result<Response>> do_create(Call& call) {
 }
 
 Task<Result<Response>> do_list(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   TrainingQuery q;
   Result<size_t> limit = limit_param(call, 20, 100);
   if (!limit.ok()) co_return limit.take_error();
@@ -41,7 +41,7 @@ Task<Result<Response>> do_list(Call& call) {
   if (!source.ok()) co_return source.take_error();
   q.source = std::move(source.value());
   if (const std::string* c = call.query_param("cursor")) q.cursor = *c;
-  Result<TrainingPage> page = co_await list_training_examples(call.ctx, u.value().id, std::move(q));
+  Result<TrainingPage> page = co_await list_training_examples(call.ctx, user.id, std::move(q));
   if (!page.ok()) co_return page.take_error();
   json items = json::array();
   for (const TrainingSummary& s : page.value().items) items.push_back(training_summary_json(s));
@@ -51,8 +51,7 @@ Task<Result<Response>> do_list(Call& call) {
 }
 
 Task<Result<Response>> do_export(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
+  const User& user = signed_in(call);
   ExportOptions opt;
   Result<size_t> limit = limit_param(call, opt.max_examples, opt.max_examples);
   if (!limit.ok()) co_return limit.take_error();
@@ -63,8 +62,7 @@ Task<Result<Response>> do_export(Call& call) {
   if (const std::string* c = call.query_param("cursor")) opt.cursor = *c;
   const std::string filename =
       "training-examples" + (opt.source.empty() ? "" : "-" + opt.source) + ".jsonl";
-  Result<TrainingExport> ex =
-      co_await export_training_jsonl(call.ctx, u.value().id, std::move(opt));
+  Result<TrainingExport> ex = co_await export_training_jsonl(call.ctx, user.id, std::move(opt));
   if (!ex.ok()) co_return ex.take_error();
   Response r;
   r.status = 200;
@@ -78,9 +76,8 @@ Task<Result<Response>> do_export(Call& call) {
 }
 
 Task<Result<TrainingRecord>> owned_example(Call& call) {
-  Result<User> u = co_await authenticate(call.ctx);
-  if (!u.ok()) co_return u.take_error();
-  co_return co_await find_training_example(call.ctx, u.value().id, *call.param("id"));
+  const User& user = signed_in(call);
+  co_return co_await find_training_example(call.ctx, user.id, *call.param("id"));
 }
 
 Task<Result<Response>> do_get(Call& call) {
@@ -100,19 +97,14 @@ Task<Result<Response>> do_delete(Call& call) {
 }  // namespace
 
 bool add_training_routes(HttpApp& app) {
-  RouteDef create{Method::Post, "/api/v1/training-examples", do_create, BodyKind::kJson};
-  create.body_limit = kCreateBodyLimit;
-  const RouteDef routes[] = {
-      create,
-      {Method::Get, "/api/v1/training-examples", do_list},
-      {Method::Get, "/api/v1/training-examples/export", do_export},
-      {Method::Get, "/api/v1/training-examples/:id", do_get},
-      {Method::Delete, "/api/v1/training-examples/:id", do_delete},
-  };
-  for (const RouteDef& r : routes) {
-    if (!app.add(r)) return false;
-  }
-  return true;
+  return add_routes(
+      app, {
+               post("/api/v1/training-examples", do_create).user().json().limit(kCreateBodyLimit),
+               get("/api/v1/training-examples", do_list).user(),
+               get("/api/v1/training-examples/export", do_export).user(),
+               get("/api/v1/training-examples/:id", do_get).user(),
+               del("/api/v1/training-examples/:id", do_delete).user(),
+           });
 }
 
 }  // namespace ec

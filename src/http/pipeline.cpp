@@ -129,27 +129,32 @@ Task<Result<Response>> HttpApp::dispatch(Ctx& ctx, Method method) const {
   ctx.route = m.pattern;
   Call call{ctx, std::move(m.params), parse_query(req.query), nullptr};
 
-  if (def.body != BodyKind::kNone) {
-    Result<json> body = co_await read_json_body(ctx, def);
-    if (!body.ok()) {
-      co_return error_reply(body.error(), ctx.request_id, def.style);
-    }
-    call.body = std::move(body.value());
-    if (!call.body.is_object()) {
-      co_return error_reply(
-          api_error(400, "validation.body_not_object", "The request body must be a JSON object"),
-          ctx.request_id, def.style);
-    }
-    if (def.schema != nullptr) {
-      Status valid = validate(call.body, *def.schema);
-      if (!valid.ok()) co_return error_reply(valid.error(), ctx.request_id, def.style);
-    }
+  Result<Response> out = Result<Response>(Response{});
+  if (cfg_.run_route) {
+    out = co_await cfg_.run_route(call, def, *this);
+  } else if (Status body = co_await read_body(call, def); !body.ok()) {
+    out = body.take_error();
+  } else {
+    out = co_await def.handler(call);
   }
-
-  Result<Response> out =
-      cfg_.run_route ? co_await cfg_.run_route(call, def) : co_await def.handler(call);
   if (!out.ok()) co_return error_reply(out.error(), ctx.request_id, def.style);
   co_return std::move(out.value());
+}
+
+Task<Status> HttpApp::read_body(Call& call, const RouteDef& def) const {
+  if (def.query_schema != nullptr) {
+    if (Status q = validate_query(call.query, *def.query_schema); !q.ok()) co_return q;
+  }
+  if (def.body == BodyKind::kNone) co_return ok_status();
+  Result<json> body = co_await read_json_body(call.ctx, def);
+  if (!body.ok()) co_return body.take_error();
+  call.body = std::move(body.value());
+  if (!call.body.is_object()) {
+    co_return api_error(400, "validation.body_not_object",
+                        "The request body must be a JSON object");
+  }
+  if (def.schema != nullptr) co_return validate(call.body, *def.schema, !def.strict_body);
+  co_return ok_status();
 }
 
 Task<Result<json>> HttpApp::read_json_body(Ctx& ctx, const RouteDef& def) const {

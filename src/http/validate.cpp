@@ -2,6 +2,9 @@
 
 #include "core/json.hpp"
 
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <limits>
 
 namespace ec {
@@ -263,6 +266,65 @@ Status validate(const json& body, const Schema& schema, bool allow_unknown_field
   if (fields.empty()) return ok_status();
   return ApiError{
       400, "validation.failed", "Request body failed validation", std::move(fields), {}};
+}
+
+namespace {
+
+// A query value as the JSON its field expects, or nullopt when it is not one.
+std::optional<json> query_value(const Field& f, const std::string& text) {
+  switch (f.json_type()) {
+    case JsonType::Integer: {
+      int64_t n = 0;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (ec != std::errc() || p != text.data() + text.size() || text.empty()) return std::nullopt;
+      return json(n);
+    }
+    case JsonType::Number: {
+      // (libc++ 16 has no floating-point from_chars; the core runs in the "C" locale.)
+      char* end = nullptr;
+      double d = std::strtod(text.c_str(), &end);
+      if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(d)) {
+        return std::nullopt;
+      }
+      return json(d);
+    }
+    case JsonType::Boolean:
+      if (text == "true") return json(true);
+      if (text == "false") return json(false);
+      return std::nullopt;
+    default:
+      return json(text);
+  }
+}
+
+}  // namespace
+
+Status validate_query(const QueryParams& query, const Schema& schema) {
+  json fields = json::object();
+  for (const Field& f : schema) {
+    const std::string* text = nullptr;
+    for (const auto& [k, v] : query) {
+      if (k == f.name()) {
+        text = &v;
+        break;
+      }
+    }
+    if (text == nullptr) {
+      if (f.is_required()) fields[f.name()] = "is required";
+      continue;
+    }
+    std::optional<json> value = query_value(f, *text);
+    if (!value) {
+      fields[f.name()] = f.json_type() == JsonType::Boolean   ? "must be true or false"
+                         : f.json_type() == JsonType::Integer ? "must be an integer"
+                                                              : "must be a number";
+      continue;
+    }
+    if (std::optional<std::string> msg = f.check(*value)) fields[f.name()] = std::move(*msg);
+  }
+  if (fields.empty()) return ok_status();
+  return ApiError{
+      400, "validation.failed", "Query parameters failed validation", std::move(fields), {}};
 }
 
 ApiError field_error(std::string_view field, std::string message) {

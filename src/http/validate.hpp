@@ -81,9 +81,28 @@ class Field {
   }
   Field& one_of(std::initializer_list<std::string_view> options);
 
+  // A sentence for the API description (kept only where EDGECHAT_DESCRIBE is defined).
+#ifdef EDGECHAT_DESCRIBE
+  Field& describe(std::string_view text) {
+    description_ = text;
+    return *this;
+  }
+  std::string_view description() const { return description_; }
+#else
+  Field& describe(std::string_view) { return *this; }
+#endif
+
   const std::string& name() const { return name_; }
   bool is_required() const { return required_; }
   bool is_nullable() const { return nullable_; }
+  // The rules as declared, for the API description (http/describe.hpp).
+  JsonType json_type() const { return type_; }
+  std::optional<int64_t> min_bound() const { return min_; }
+  std::optional<int64_t> max_bound() const { return max_; }
+  const std::string& charset_spec() const { return charset_spec_; }
+  bool is_case_insensitive() const { return case_insensitive_; }
+  bool is_email() const { return email_; }
+  const std::vector<std::string>& options() const { return one_of_; }
 
   // nullopt if `value` (present in the body) passes, else a short message for the client.
   std::optional<std::string> check(const json& value) const;
@@ -112,6 +131,9 @@ class Field {
   std::string charset_spec_;           // as written, for the message
   std::array<uint64_t, 2> charset_{};  // ASCII bitmap; empty spec means "no charset rule"
   std::vector<std::string> one_of_;
+#ifdef EDGECHAT_DESCRIBE
+  std::string_view description_;
+#endif
 };
 
 inline Field field(std::string name) { return Field(std::move(name)); }
@@ -121,6 +143,13 @@ using Schema = std::vector<Field>;
 // with `fields` = {"<field>": "<message>", ...} covering every failing field, plus each unknown
 // key as "unknown field" when !allow_unknown_fields.
 Status validate(const json& body, const Schema& schema, bool allow_unknown_fields = true);
+
+// Query parameters against a Schema: each declared one that is present is read as its field's type
+// (an integer or number in decimal, a boolean as true/false, else the string as sent) and checked
+// like a body field; every failure is reported at once as 400 "validation.failed". Undeclared
+// parameters are ignored (clients add cache-busters).
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+Status validate_query(const QueryParams& query, const Schema& schema);
 
 // The same 400 "validation.failed" for one field, for checks a Schema cannot express (cross-field
 // rules, query parameters).

@@ -150,7 +150,7 @@ TEST_CASE("api keys: an API key cannot create or revoke keys") {
   HttpResult mint = create_key(h, key, {{"name", "successor"}});
   CHECK(mint.status == 403);
   CHECK(code_of(mint) == "auth.api_key_not_allowed");
-  CHECK(mint.ops == Ops{"body.read"});  // refused before any lookup
+  CHECK(mint.ops.empty());  // refused by the gateway before any lookup, before its body is read
   HttpResult del = delete_key(h, id, key);
   CHECK(del.status == 403);
   CHECK(code_of(del) == "auth.api_key_not_allowed");
