@@ -6,8 +6,8 @@
 #include "auth/service.hpp"
 #include "core/runtime.hpp"
 #include "files/file_service.hpp"
+#include "index/local_index.hpp"
 #include "limits/rate_limit.hpp"
-#include "rag/local_index.hpp"
 
 #include <memory>
 

@@ -1,8 +1,8 @@
 // Canonical documents, search and graph API: /api/v1/documents*, /api/v1/search, /api/v1/graph/*.
 #include "api/routes.hpp"
 #include "auth/service.hpp"
+#include "graph/store.hpp"
 #include "rag/documents.hpp"
-#include "rag/graph_store.hpp"
 #include "rag/search.hpp"
 
 #include <charconv>

@@ -1,12 +1,12 @@
 // Canonical files API (seed 004's file service): /api/v1/files*.
 #include "api/routes.hpp"
 #include "auth/service.hpp"
+#include "extract/document.hpp"
+#include "extract/text.hpp"
 #include "files/file_service.hpp"
-#include "rag/extract_document.hpp"
-#include "rag/extract_text.hpp"
-#include "rag/lexical_embedder.hpp"
-#include "rag/llm_text.hpp"
-#include "rag/summarize.hpp"
+#include "index/lexical_embedder.hpp"
+#include "text/llm_text.hpp"
+#include "text/summarize.hpp"
 
 namespace ec {
 

@@ -2,9 +2,9 @@
 
 #include "chat/local_answerer.hpp"
 #include "core/ascii.hpp"
+#include "index/embedder.hpp"
 #include "providers/wire_gemini.hpp"
 #include "providers/wire_openai.hpp"
-#include "rag/embedder.hpp"
 
 #include <algorithm>
 #include <utility>

@@ -6,12 +6,12 @@
 #include "bindings/vectorize.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/random_id.hpp"
+#include "extract/text.hpp"
 #include "files/file_service.hpp"
 #include "files/object_key.hpp"
 #include "http/validate.hpp"
 #include "jobs/job_store.hpp"
 #include "rag/document_builds.hpp"
-#include "rag/extract_text.hpp"
 #include "rag/ingest.hpp"
 #include "rag/ingest_limits.hpp"
 
