@@ -1,4 +1,4 @@
-// Shared machinery of the text extractors (private to src/rag/extract_*.cpp). Every extractor
+// Shared machinery of the text extractors (private to src/extract/*.cpp). Every extractor
 // writes through TextBuilder, which owns the output invariants (no trailing spaces, exactly one
 // blank line between paragraphs, heading offsets at the start of the heading line), so no
 // extractor has to re-establish them by post-processing and shifting offsets.

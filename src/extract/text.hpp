@@ -1,6 +1,6 @@
 // Text extraction for retrieval: turns an uploaded document into UTF-8 text plus headings. The
 // extractors are pure functions of the bytes (no effects), except PDF, which needs an inflate
-// effect and therefore lives in src/rag/pdf_*.
+// effect and therefore lives in src/extract/pdf/.
 #pragma once
 
 #include "core/error.hpp"

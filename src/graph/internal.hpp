@@ -1,5 +1,5 @@
-// Helpers shared by the local graph extractor (graph_extract.cpp) and the LLM reply parser
-// (graph_llm.cpp). Not part of the public interface: see graph_extract.hpp.
+// Helpers shared by the local graph extractor (graph/extract.cpp) and the LLM reply parser
+// (graph/llm.cpp). Not part of the public interface: see graph/extract.hpp.
 #pragma once
 
 #include <string>

@@ -1,5 +1,5 @@
 // The LLM side of graph extraction: the prompt, and the validation of the model's reply (see
-// graph_extract.hpp). The local extractor lives in graph_extract.cpp.
+// graph/extract.hpp). The local extractor lives in graph/extract.cpp.
 #include "graph/extract.hpp"
 
 #include "core/json.hpp"

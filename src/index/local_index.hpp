@@ -1,6 +1,6 @@
 // The local vector store's in-memory side: a user's live int8 vectors, loaded from D1 once and
 // reused until their vector_versions row changes (every commit or delete bumps it). Searching a
-// cached index costs one tiny D1 read plus the SIMD scan (rag/vector_index.hpp); without the
+// cached index costs one tiny D1 read plus the SIMD scan (index/vector_index.hpp); without the
 // cache every query would pull ~1 KB per chunk out of D1.
 #pragma once
 
