@@ -1,5 +1,6 @@
-// Opaque keyset cursors for the chat, message, memory and training lists: the last item's sort key,
-// "{n}.{id}" base64url-encoded so clients treat it as a token, not as something to build or edit.
+// Opaque keyset cursors for paged lists (chats, messages, memory, training, jobs, usage, users):
+// the last item's sort key, "{n}.{id}" base64url-encoded so clients treat it as a token, not as
+// something to build or edit. Here in http/ because every domain's list pages the same way.
 #pragma once
 
 #include "core/error.hpp"

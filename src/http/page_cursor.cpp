@@ -1,4 +1,4 @@
-#include "chat/page_cursor.hpp"
+#include "http/page_cursor.hpp"
 
 #include "core/json.hpp"
 
