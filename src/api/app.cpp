@@ -2,8 +2,8 @@
 
 #include "api/gateway.hpp"
 #include "api/routes.hpp"
-#include "auth/config.hpp"
 #include "auth/service.hpp"
+#include "core/env.hpp"
 #include "core/runtime.hpp"
 #include "files/file_service.hpp"
 #include "index/local_index.hpp"

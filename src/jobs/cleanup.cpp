@@ -1,6 +1,6 @@
 #include "jobs/cleanup.hpp"
 
-#include "auth/config.hpp"
+#include "core/env.hpp"
 #include "http/validate.hpp"
 #include "jobs/cleanup_steps.hpp"
 #include "jobs/job_settings.hpp"

@@ -1,9 +1,9 @@
 #include "rag/documents.hpp"
 
-#include "auth/config.hpp"
 #include "bindings/d1.hpp"
 #include "bindings/r2.hpp"
 #include "bindings/vectorize.hpp"
+#include "core/env.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/random_id.hpp"
 #include "extract/text.hpp"

@@ -1,6 +1,5 @@
 #include "rag/ingest.hpp"
 
-#include "auth/config.hpp"
 #include "bindings/r2.hpp"
 #include "bindings/sched.hpp"
 #include "bindings/vectorize.hpp"
