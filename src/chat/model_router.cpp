@@ -1,8 +1,8 @@
 #include "chat/model_router.hpp"
 
+#include "bindings/available.hpp"
 #include "chat/local_answerer.hpp"
 #include "core/ascii.hpp"
-#include "index/embedder.hpp"
 #include "providers/wire_gemini.hpp"
 #include "providers/wire_openai.hpp"
 

@@ -1,6 +1,7 @@
 #include "index/embedder.hpp"
 
 #include "bindings/ai.hpp"
+#include "bindings/available.hpp"
 #include "bindings/sched.hpp"
 #include "index/lexical_embedder.hpp"
 
@@ -8,16 +9,6 @@
 #include <cmath>
 
 namespace ec {
-
-bool has_binding(const Ctx& ctx, std::string_view name) {
-  std::string_view list = ctx.env("EDGECHAT_BINDINGS");
-  while (!list.empty()) {
-    size_t comma = list.find(',');
-    if (list.substr(0, comma) == name) return true;
-    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-  }
-  return false;
-}
 
 EmbedderChoice choose_embedder(const Ctx& ctx) {
   std::string_view mode = ctx.env("EMBEDDINGS", "auto");

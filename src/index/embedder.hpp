@@ -27,7 +27,6 @@ struct EmbedderChoice {
 
 EmbedderChoice choose_embedder(const Ctx& ctx);
 bool use_vectorize(const Ctx& ctx);
-bool has_binding(const Ctx& ctx, std::string_view name);
 
 // texts.size() rows of kEmbeddingDims floats, unit length (row-major). Workers AI calls are split
 // into batches of at most kWorkersAiEmbedBatch.

@@ -1,7 +1,7 @@
 #include "limits/rate_limit.hpp"
 
+#include "bindings/available.hpp"
 #include "core/json.hpp"
-#include "index/embedder.hpp"  // has_binding
 #include "limits/rate_config.hpp"
 #include "limits/rate_key.hpp"
 

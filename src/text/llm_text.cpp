@@ -1,7 +1,7 @@
 #include "text/llm_text.hpp"
 
 #include "bindings/ai.hpp"
-#include "index/embedder.hpp"
+#include "bindings/available.hpp"
 
 namespace ec {
 
