@@ -120,7 +120,7 @@ Task<Result<Response>> do_search(Call& call) {
 Task<Result<Response>> do_graph(Call& call) {
   Result<DocumentRecord> d = co_await owned_document(call);
   if (!d.ok()) co_return d.take_error();
-  Result<json> g = co_await document_graph(call.ctx, d.value());
+  Result<json> g = co_await document_graph(call.ctx, d.value().uid, d.value().generation);
   if (!g.ok()) co_return g.take_error();
   co_return json_reply(200, {{"documentId", d.value().id}, {"graph", g.value()}});
 }

@@ -7,14 +7,14 @@
 
 namespace ec {
 
-Task<Result<json>> document_graph(Ctx& ctx, DocumentRecord doc) {
+Task<Result<json>> document_graph(Ctx& ctx, std::string doc_uid, int64_t generation) {
   Result<std::vector<BatchItem>> r = co_await d1_batch(
       ctx, {Stmt("SELECT name, type, mentions FROM graph_entities WHERE doc_uid = ?1 AND "
                  "generation = ?2 ORDER BY mentions DESC, id",
-                 {doc.uid, doc.generation}),
+                 {doc_uid, generation}),
             Stmt("SELECT source, target, relation, weight FROM graph_relations WHERE doc_uid = ?1 "
                  "AND generation = ?2 ORDER BY weight DESC, id",
-                 {doc.uid, doc.generation})});
+                 {doc_uid, generation})});
   if (!r.ok()) co_return r.take_error();
   json entities = json::array();
   for (const json& row : r.value()[0].rows) {

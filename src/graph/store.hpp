@@ -5,14 +5,14 @@
 #include "core/context.hpp"
 #include "core/error.hpp"
 #include "core/task.hpp"
-#include "rag/documents.hpp"
 
+#include <cstdint>
 #include <string>
 
 namespace ec {
 
-// {"entities":[…],"relations":[…]} of the document's live generation.
-Task<Result<json>> document_graph(Ctx& ctx, DocumentRecord doc);
+// {"entities":[…],"relations":[…]} of one generation of a document (routes ask for the live one).
+Task<Result<json>> document_graph(Ctx& ctx, std::string doc_uid, int64_t generation);
 
 // Entities whose name contains q (case-insensitive; empty q lists the most mentioned), with the
 // documents they appear in: [{name, type, mentions, documents:[{id,title}]}], at most `limit`.
