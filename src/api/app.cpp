@@ -7,7 +7,10 @@
 #include "core/runtime.hpp"
 #include "files/file_service.hpp"
 #include "index/local_index.hpp"
+#include "jobs/cleanup.hpp"
+#include "jobs/job_types.hpp"
 #include "limits/rate_limit.hpp"
+#include "rag/document_jobs.hpp"
 
 #include <memory>
 
@@ -37,6 +40,9 @@ bool app_init(const Env& env) {
   auto hooks = env.find("EDGECHAT_TEST_HOOKS");
   if (ok && hooks != env.end() && hooks->second == "1") ok = add_test_hooks(*app);
   if (!ok) return false;
+  // Job types, added like routes: the engine (src/jobs) knows none by name.
+  clear_job_types();
+  if (!add_document_job_types() || !add_cleanup_job_type()) return false;
   auth_init(env);
   rate_limits_init(env);
   // Per-instance caches hold data read from this environment's storage.

@@ -4,6 +4,7 @@
 #include "http/validate.hpp"
 #include "jobs/cleanup_steps.hpp"
 #include "jobs/job_settings.hpp"
+#include "jobs/job_types.hpp"
 
 #include <algorithm>
 
@@ -99,6 +100,10 @@ Task<Result<json>> run_cleanup_job(Ctx& ctx, JobRecord job) {
   Result<std::vector<std::string>> only = parse_cleanup_steps(job.payload);
   if (!only.ok()) co_return api_error(400, "jobs.malformed", "The cleanup job's steps are invalid");
   co_return co_await run_cleanup(ctx, std::move(only.value()), ticket_of(job));
+}
+
+bool add_cleanup_job_type() {
+  return add_job_type({"cleanup", run_cleanup_job, nullptr, nullptr, /*admin_only=*/true});
 }
 
 }  // namespace ec

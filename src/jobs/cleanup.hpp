@@ -72,8 +72,10 @@ std::vector<std::string_view> cleanup_step_names();
 Task<Result<json>> run_cleanup(Ctx& ctx, std::vector<std::string> only,
                                std::optional<JobTicket> ticket);
 
-// The "cleanup" job type: payload {steps?: [names]}.
+// The "cleanup" job type: payload {steps?: [names]}; admin and cron only. add_cleanup_job_type
+// adds it to the engine's job types (app_init, at start-up).
 Task<Result<json>> run_cleanup_job(Ctx& ctx, JobRecord job);
+bool add_cleanup_job_type();
 
 // Validates {steps?: [names]} (the job payload and the admin route's body).
 Result<std::vector<std::string>> parse_cleanup_steps(const json& body);
