@@ -5,7 +5,7 @@
 // added (app_init in api/app.cpp):
 //   ingest   build a document's queued generation (rag/document_jobs.hpp)
 //   reindex  rebuild a document's chunks and vectors as a new generation (rag/document_jobs.hpp)
-//   cleanup  remove expired and orphaned data (jobs/cleanup.hpp); admin and cron only
+//   cleanup  remove expired and orphaned data (cleanup/cleanup.hpp); admin and cron only
 // and one is the engine's own:
 //   test     only with EDGECHAT_TEST_HOOKS=1: checkpoints, then fails as told (admin only)
 #pragma once

@@ -1,4 +1,4 @@
-#include "jobs/cleanup_steps.hpp"
+#include "cleanup/steps.hpp"
 
 #include "billing/credits.hpp"
 #include "bindings/d1.hpp"

@@ -13,7 +13,7 @@
 //   usageEvents      usage_events older than USAGE_TTL_DAYS (90)
 //   idempotencyKeys  idempotency_keys past expires_at
 //   creditHolds      (billing, to come) holds never settled, past expires_at: the slot is marked in
-//                    cleanup_steps.cpp cleanup_steps()
+//                    cleanup/steps.cpp cleanup_steps()
 //   jobs             finished jobs whose finished_at is older than JOB_TTL_DAYS (30)
 //   streams          resumable-stream records past expires_at (their logs expire on their own)
 //   orphanChunks     chunks of a generation that is neither live nor being built (a build that

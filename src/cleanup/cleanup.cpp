@@ -1,8 +1,8 @@
-#include "jobs/cleanup.hpp"
+#include "cleanup/cleanup.hpp"
 
+#include "cleanup/steps.hpp"
 #include "core/env.hpp"
 #include "http/validate.hpp"
-#include "jobs/cleanup_steps.hpp"
 #include "jobs/job_settings.hpp"
 #include "jobs/job_types.hpp"
 

@@ -1,7 +1,7 @@
-// The cleanup steps themselves (jobs/cleanup.hpp describes each), in the order they run.
+// The cleanup steps themselves (cleanup/cleanup.hpp describes each), in the order they run.
 #pragma once
 
-#include "jobs/cleanup.hpp"
+#include "cleanup/cleanup.hpp"
 
 #include <vector>
 
