@@ -1,5 +1,8 @@
 // Routes that exist only when EDGECHAT_TEST_HOOKS=1 (set by the integration tests, never in
-// wrangler.toml): they let tests prove failure handling that no real request can trigger.
+// wrangler.toml): they let tests prove failure handling that no real request can trigger. Only test
+// builds link this file (the native tests, js-shim/core-test.wasm); the shipped core.wasm links
+// no_test_hooks.cpp instead (CMakeLists.txt).
+#include "core/test_hooks.hpp"
 #include "api/routes.hpp"
 #include "bindings/ai.hpp"
 #include "bindings/http_fetch.hpp"
@@ -115,6 +118,8 @@ Task<Result<Response>> relay(Call& call) {
 Task<Result<Response>> limited(Call&) { co_return json_reply(200, {{"ok", true}}); }
 
 }  // namespace
+
+bool test_hooks_built() { return true; }
 
 bool add_test_hooks(HttpApp& app) {
   return app.add(in_rate_group("test", {Method::Get, "/__test/limited", limited})) &&

@@ -1,5 +1,6 @@
 #include "jobs/job_types.hpp"
 
+#include "core/test_hooks.hpp"
 #include "jobs/cleanup.hpp"
 #include "jobs/job_runner.hpp"
 #include "rag/document_jobs.hpp"
@@ -35,7 +36,9 @@ constexpr JobType kTypes[] = {
 };
 constexpr JobType kTestType = {"test", run_test_job, nullptr, nullptr, true};
 
-bool test_hooks(const Ctx& ctx) { return ctx.env("EDGECHAT_TEST_HOOKS") == "1"; }
+bool test_hooks(const Ctx& ctx) {
+  return test_hooks_built() && ctx.env("EDGECHAT_TEST_HOOKS") == "1";
+}
 
 }  // namespace
 

@@ -50,7 +50,8 @@ const post = (path, body, token) => politeFetch(`${BASE}${path}`, {
 });
 
 before(async () => {
-  server = spawn("npm", ["start"], {
+  // EDGECHAT_TEST_HOOKS=1 as a var: the shipped core must ignore it (the last test checks).
+  server = spawn("npm", ["start", "--", "--var", "EDGECHAT_TEST_HOOKS:1"], {
     env: { ...process.env, PORT: String(PORT), PERSIST_DIR: state },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -333,4 +334,19 @@ test("rate limits: past the default allowance, 429 with Retry-After and the X-Ra
   const other = await fetch(`${BASE}/api/v1/auth/me`, { headers: { "cf-connecting-ip": "198.51.100.78" } });
   assert.equal(other.status, 401);
   assert.equal(other.headers.get("x-ratelimit-remaining"), "9");
+});
+
+test("no test-only routes: /__test/* is 404 although EDGECHAT_TEST_HOOKS=1 is set", async () => {
+  assert.match(output, /EDGECHAT_TEST_HOOKS/);  // wrangler lists the var among the bindings
+  const headers = { "cf-connecting-ip": "198.51.100.79", "content-type": "application/json" };
+  for (const [method, path] of [["POST", "/__test/trap"], ["POST", "/__test/relay"], ["GET", "/__test/limited"]]) {
+    const r = await fetch(`${BASE}${path}`, { method, headers, body: method === "POST" ? "{}" : undefined });
+    assert.equal(r.status, 404, path);
+    assert.equal((await r.json()).error.code, "http.not_found");
+  }
+  // Nor the `test` job type.
+  const reg = await post("/api/v1/auth/register", { username: `e2e_hooks_${Date.now()}`, password: "correct horse battery" });
+  const job = await post("/api/v1/jobs", { type: "test" }, (await reg.json()).accessToken);
+  assert.equal(job.status, 400);
+  assert.equal((await job.json()).error.fields.type, "one of ingest, reindex, cleanup");
 });

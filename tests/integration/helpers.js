@@ -1,5 +1,6 @@
 // Shared helpers for the Miniflare integration tests. Every request goes through SELF.fetch, i.e.
-// the real Worker entry (js-shim/worker.js) and the real core.wasm, against local D1/KV.
+// the real Worker (js-shim/worker.js over core-test.wasm: tests/integration/worker-entry.js), against
+// local D1, R2 and Durable Objects.
 import { SELF, env } from "cloudflare:test";
 import { expect } from "vitest";
 

@@ -6,7 +6,7 @@
 import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult,
   waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../../js-shim/worker.js";
+import worker from "./worker-entry.js";
 import { api, expectError, registerUser } from "./helpers.js";
 
 const ADMIN = { "x-admin-key": env.ADMIN_KEY };
