@@ -6,7 +6,7 @@
 #include "api/routes.hpp"
 #include "bindings/ai.hpp"
 #include "bindings/http_fetch.hpp"
-#include "bindings/kv.hpp"
+#include "bindings/r2.hpp"
 #include "http/stream.hpp"
 #include "providers/sse.hpp"
 
@@ -24,8 +24,8 @@ Task<Result<Response>> trap(Call&) {
 }
 
 // A streamed response: ?n= SSE events, one write each. When the client leaves, the handler learns
-// it from the failed write and records how far it got in KV (key from ?mark=), as a chat handler
-// would store a partial answer.
+// it from the failed write and records how far it got in R2 (key test/stream/{?mark=}), as a chat
+// handler would store a partial answer.
 Task<Result<Response>> stream(Call& call) {
   int n = 3;
   if (const std::string* v = call.query_param("n"))
@@ -42,7 +42,8 @@ Task<Result<Response>> stream(Call& call) {
     if (!wrote.ok()) break;
   }
   if (const std::string* mark = call.query_param("mark")) {
-    bool saved = co_await kv_put(call.ctx, "test:stream:" + *mark, std::to_string(i), 0);
+    Result<R2Object> saved =
+        co_await r2_put(call.ctx, "test/stream/" + *mark, std::to_string(i), {});
     (void)saved;
   }
   Response done = sse_head();
