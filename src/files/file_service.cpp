@@ -111,7 +111,7 @@ Task<Status> insert_file(Ctx& ctx, const FileRecord& f, std::string grant_id) {
 
 }  // namespace
 
-json file_json(const FileRecord& f) {
+json file_json(const FileRecord& f, TimeFormat times) {
   return {{"id", f.id},
           {"filename", f.filename},
           {"contentType", f.content_type},
@@ -119,7 +119,7 @@ json file_json(const FileRecord& f) {
           {"key", f.r2_key},
           {"etag", f.etag.empty() ? json(nullptr) : json(f.etag)},
           {"state", f.state},
-          {"createdAt", f.created_ms}};
+          {"createdAt", time_json(f.created_ms, times)}};
 }
 
 UploadPolicy upload_policy(const Ctx& ctx) {

@@ -1,5 +1,6 @@
 #include "jobs/job_types.hpp"
 
+#include "core/test_hooks.hpp"
 #include "jobs/job_runner.hpp"
 
 #include <vector>
@@ -30,7 +31,9 @@ Task<Result<json>> run_test_job(Ctx& ctx, JobRecord job) {
 
 constexpr JobType kTestType = {"test", run_test_job, nullptr, nullptr, true};
 
-bool test_hooks(const Ctx& ctx) { return ctx.env("EDGECHAT_TEST_HOOKS") == "1"; }
+bool test_hooks(const Ctx& ctx) {
+  return test_hooks_built() && ctx.env("EDGECHAT_TEST_HOOKS") == "1";
+}
 
 // Per instance, like the route table: filled by app_init, read by every request after it.
 std::vector<JobType>& registered_types() {

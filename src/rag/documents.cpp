@@ -152,7 +152,7 @@ DocumentRecord document_from_row(const json& row) {
   return d;
 }
 
-json document_json(const DocumentRecord& d) {
+json document_json(const DocumentRecord& d, TimeFormat times) {
   auto opt_str = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
   json out = {{"id", d.id},
               {"title", d.title},
@@ -167,9 +167,9 @@ json document_json(const DocumentRecord& d) {
               {"chunking", {{"size", d.chunking.max_chars}, {"overlap", d.chunking.overlap}}},
               {"embeddingModel", opt_str(d.embed_model)},
               {"vectorStore", opt_str(d.vector_store)},
-              {"createdAt", d.created_ms},
-              {"updatedAt", d.updated_ms},
-              {"readyAt", d.ready_ms ? json(d.ready_ms) : json(nullptr)}};
+              {"createdAt", time_json(d.created_ms, times)},
+              {"updatedAt", time_json(d.updated_ms, times)},
+              {"readyAt", d.ready_ms ? time_json(d.ready_ms, times) : json(nullptr)}};
   if (d.building) {
     // Chunk counts are the document's own; the job (GET /api/v1/jobs/:id) has attempts and errors.
     out["job"] = {{"id", opt_str(d.job_id)},
