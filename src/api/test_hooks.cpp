@@ -2,9 +2,9 @@
 // wrangler.toml): they let tests prove failure handling that no real request can trigger. Only test
 // builds link this file (the native tests, js-shim/core-test.wasm); the shipped core.wasm links
 // no_test_hooks.cpp instead (CMakeLists.txt).
+#include "core/test_hooks.hpp"
 #include "api/caller.hpp"
 #include "api/gateway.hpp"
-#include "core/test_hooks.hpp"
 #include "api/routes.hpp"
 #include "bindings/ai.hpp"
 #include "bindings/http_fetch.hpp"
