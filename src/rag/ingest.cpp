@@ -390,7 +390,7 @@ Task<Status> build_generation(Ctx& ctx, DocumentRecord doc, int64_t gen,
 
   if (!bytes) {
     if (doc.r2_key.empty()) {
-      co_return api_error(422, "documents.source_missing", "The document's file was deleted");
+      co_return api_error(409, "documents.source_missing", "The document's file was deleted");
     }
     Result<std::string> got =
         co_await r2_get(ctx, doc.r2_key, static_cast<int64_t>(kMaxExtractBytes));
