@@ -51,7 +51,7 @@ Task<Result<Response>> seed000_chat(Call& call) {
   if (!t.ok()) co_return t.take_error();
   Result<std::vector<ProviderTarget>> targets = co_await turn_targets(call.ctx, t.value());
   if (!targets.ok()) co_return targets.take_error();
-  Result<ChatRecord> chat = api_error(404, "chat.not_found", "Chat not found");
+  Result<ChatRecord> chat = api_error(Err::chat_not_found);
   if (const std::string* sid = get_string(call.body, "sessionId"); sid && !sid->empty()) {
     chat = co_await find_chat(call.ctx, u.value().id, *sid, ChatAccess::kWrite);
   } else {
