@@ -192,9 +192,16 @@ Task<Result<AnswerSpec>> one_shot_spec(Ctx& ctx, const User& u, const json& body
 Task<Result<Response>> do_si_ask(Call& call) {
   Result<User> u = co_await authenticate(call.ctx);
   if (!u.ok()) co_return u.take_error();
-  std::string_view field = find(call.body, "prompt")     ? "prompt"
-                           : find(call.body, "question") ? "question"
-                                                         : "message";
+  // The route's field is `prompt` (`question` and `message` are accepted too): a body with none of
+  // them is refused naming `prompt`.
+  std::string_view field = "prompt";
+  if (!find(call.body, "prompt")) {
+    if (find(call.body, "question")) {
+      field = "question";
+    } else if (find(call.body, "message")) {
+      field = "message";
+    }
+  }
   Result<AnswerSpec> spec = co_await one_shot_spec(call.ctx, u.value(), call.body, field, "si.ask");
   if (!spec.ok()) co_return spec.take_error();
   spec.value().use_documents = get_bool(call.body, "useDocuments").value_or(false);
