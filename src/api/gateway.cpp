@@ -35,13 +35,13 @@ Status as_admin(Call& call) {
 Task<Status> admit_caller(Call& call, const RouteDef& def) {
   const Access a = def.access;
   if (a == Access::kUndeclared) {
-    co_return api_error(500, "runtime.route_undeclared", "This route declares no access");
+    co_return api_error(Err::runtime_route_undeclared);
   }
   if (a == Access::kPublic) co_return ok_status();
   if (a == Access::kInternal) {
     // Everyone else learns nothing: the route does not exist for them.
     if (!is_internal_request(call.ctx)) {
-      co_return api_error(404, "http.not_found", "No route matches this path");
+      co_return api_error(Err::http_not_found);
     }
     call.caller = CallerKind::kInternal;
     co_return ok_status();

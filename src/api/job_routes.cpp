@@ -105,7 +105,7 @@ Task<Result<std::string>> job_owner(Call& call, const Caller& who, const json& p
   }
   Result<json> row = co_await d1_first(call.ctx, Stmt("SELECT id FROM users WHERE id = ?1", {*id}));
   if (!row.ok()) co_return row.take_error();
-  if (row.value().is_null()) co_return api_error(404, "users.not_found", "No such user");
+  if (row.value().is_null()) co_return api_error(Err::users_not_found, "No such user");
   co_return *id;
 }
 
@@ -128,7 +128,7 @@ Task<Result<Response>> do_create(Call& call) {
   const JobType* type = find_job_type(call.ctx, type_name);
   if (type == nullptr) co_return field_error("type", "one of " + job_type_names(call.ctx));
   if (type->admin_only && !who.admin) {
-    co_return api_error(403, "jobs.admin_only", "Only the admin key may start this type of job");
+    co_return api_error(Err::jobs_admin_only);
   }
   const json* p = get_object(call.body, "payload");
   json payload = p != nullptr ? *p : json::object();
@@ -229,7 +229,7 @@ Task<Result<Response>> do_run(Call& call) {
     Result<JobRunOutcome> r = co_await run_job(call.ctx, *id, true);
     if (!r.ok()) co_return r.take_error();
     if (!r.value().ran) {
-      co_return api_error(409, "jobs.not_runnable",
+      co_return api_error(Err::jobs_not_runnable,
                           "The job is " + r.value().job.state +
                               (r.value().job.state == "running" ? " elsewhere" : "") +
                               "; only a queued job can be run");
@@ -249,7 +249,7 @@ Task<Result<Response>> do_run(Call& call) {
 Task<Result<Response>> internal_run(Call& call) {
   const std::string* id = get_string(call.body, "jobId");
   if (id == nullptr || id->empty()) {
-    co_return api_error(400, "jobs.malformed", "A job message names its jobId");
+    co_return api_error(Err::jobs_malformed, "A job message names its jobId");
   }
   // A 5xx from here makes the queue redeliver; anything else is final (the row has the outcome).
   Result<JobRunOutcome> r = co_await run_job(call.ctx, *id, false);

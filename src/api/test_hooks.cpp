@@ -81,7 +81,7 @@ Task<Result<Response>> relay(Call& call) {
   if (up.value().status != 200) {
     Status aborted = co_await fetch_abort(call.ctx, up.value().stream);
     (void)aborted;
-    co_return api_error(502, "upstream.bad_status",
+    co_return api_error(Err::upstream_bad_status,
                         "The upstream answered " + std::to_string(up.value().status));
   }
   Status opened = co_await open_stream(call.ctx, sse_head());

@@ -116,7 +116,7 @@ Task<Result<JobRecord>> find_job(Ctx& ctx, std::string id, std::optional<std::st
   }
   Result<json> row = co_await d1_first(ctx, Stmt(sql, std::move(params)));
   if (!row.ok()) co_return row.take_error();
-  if (row.value().is_null()) co_return api_error(404, "jobs.not_found", "No such job");
+  if (row.value().is_null()) co_return api_error(Err::jobs_not_found);
   co_return job_from_row(row.value());
 }
 

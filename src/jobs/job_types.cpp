@@ -21,10 +21,10 @@ Task<Result<json>> run_test_job(Ctx& ctx, JobRecord job) {
     if (!s.ok()) co_return s.take_error();
   }
   if (job.attempts <= get_int(job.payload, "failAttempts").value_or(0)) {
-    co_return api_error(503, "test.transient", "Failing as told (transient)");
+    co_return api_error(Err::test_transient);
   }
   if (get_bool(job.payload, "permanent").value_or(false)) {
-    co_return api_error(422, "test.permanent", "Failing as told (permanent)");
+    co_return api_error(Err::test_permanent);
   }
   co_return json{{"attempt", job.attempts}, {"steps", steps}};
 }

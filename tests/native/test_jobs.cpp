@@ -699,3 +699,37 @@ TEST_CASE(
              {{"type", "reindex"}, {"payload", {{"documentId", "nope"}}}})
             .status == 404);
 }
+
+TEST_CASE(
+    "a document whose source is gone: 409 documents.source_missing, and its job fails at once",
+    "[jobs][rag]") {
+  JobsHost j({{"INGEST_INLINE_BYTES", "64"}});
+  Account ann = sign_up(j.h, "ann");
+  // A first ingest cancelled before it ran (no generation), then the document loses its source as
+  // deleting the file behind it does: nothing is left to rebuild from.
+  HttpResult never =
+      j.as(ann, "POST", "/api/v1/documents", {{"docId", "never"}, {"content", long_text(10)}});
+  REQUIRE(never.status == 202);
+  const std::string never_job = never.body_json["document"]["job"]["id"].get<std::string>();
+  REQUIRE(j.as(ann, "PATCH", "/api/v1/jobs/" + never_job, {{"action", "cancel"}}).status == 200);
+  j.h.query("UPDATE documents SET r2_key = NULL WHERE id = 'never'");
+  HttpResult refused = j.as(ann, "POST", "/api/v1/jobs",
+                            {{"type", "reindex"}, {"payload", {{"documentId", "never"}}}});
+  CHECK(refused.status == 409);
+  CHECK(refused.body_json["error"]["code"] == "documents.source_missing");
+
+  // A queued build whose source key is gone by the time it runs fails at once (a 4xx: a retry
+  // cannot bring the source back), with the same code on the job and the document.
+  HttpResult kept =
+      j.as(ann, "POST", "/api/v1/documents", {{"docId", "kept"}, {"content", long_text(10)}});
+  REQUIRE(kept.status == 202);
+  j.h.query(
+      "UPDATE documents SET r2_key = NULL, pending = json_set(pending, '$.r2Key', NULL) "
+      "WHERE id = 'kept'");
+  json job = j.deliver(kept.body_json["document"]["job"]["id"].get<std::string>()).body_json["job"];
+  CHECK(job["state"] == "failed");
+  CHECK(job["error"]["code"] == "documents.source_missing");
+  json doc = j.as(ann, "GET", "/api/v1/documents/kept").body_json["document"];
+  CHECK(doc["state"] == "failed");
+  CHECK(doc["error"]["code"] == "documents.source_missing");
+}
