@@ -52,6 +52,8 @@ bool app_init(const Env& env) {
   return true;
 }
 
+const HttpApp* current_app() { return app_slot().get(); }
+
 std::string request_header_names() {
   std::string out;
   for (std::string_view name : kRequestHeaders) {

@@ -32,10 +32,21 @@ Task<Result<Response>> ready(Call& call) {
 
 bool add_health_routes(HttpApp& app) {
   // Probes: a monitor polling them must never be refused.
-  return add_routes(app, {
-                             get("/health", health).anyone().rate(kRateExempt),
-                             get("/ready", ready).anyone().rate(kRateExempt),
-                         });
+  return add_routes(
+      app,
+      {
+          get("/health", health)
+              .anyone()
+              .rate(kRateExempt)
+              .doc("Liveness: the Worker and its core answer", {"Health"})
+              .answers(200, "Health"),
+          get("/ready", ready)
+              .anyone()
+              .rate(kRateExempt)
+              .doc("Readiness: D1 answers and has every migration this core expects", {"Health"})
+              .answers(200, "Ready")
+              .errors({"ready.d1_unavailable", "ready.migrations_pending"}),
+      });
 }
 
 }  // namespace ec

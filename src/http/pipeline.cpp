@@ -49,6 +49,13 @@ const std::string* Call::param(std::string_view name) const {
 const std::string* Call::query_param(std::string_view name) const {
   return ec::query_param(query, name);
 }
+int64_t Call::query_int(std::string_view name, int64_t fallback) const {
+  const std::string* v = query_param(name);
+  if (v == nullptr) return fallback;
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  return ec == std::errc() && p == v->data() + v->size() ? n : fallback;
+}
 
 bool HttpApp::add(const RouteDef& def) {
   int idx = router_.add(def.method, def.pattern);

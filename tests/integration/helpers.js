@@ -3,6 +3,7 @@
 // local D1, R2 and Durable Objects.
 import { SELF, env } from "cloudflare:test";
 import { expect } from "vitest";
+import { checkAnswer } from "./contract.js";
 
 export const BASE = "https://edgechat.test";
 
@@ -38,6 +39,8 @@ export async function api(method, path, { body, headers = {}, token, init = {} }
   } catch {
     json = null;
   }
+  // Every answer is held to openapi.json (tests/integration/contract.js).
+  checkAnswer(method, path, res.status, res.headers.get("content-type"), json);
   return { status: res.status, headers: res.headers, text, json };
 }
 
