@@ -73,12 +73,13 @@ export function expectError(r, status, code) {
   return r.json.error;
 }
 
-/** Asserts seed 000's error shape: {"error":"<message>","details":{"code",...}}. */
+/** Asserts seed 000's error shape: {"error":"<message>","details":{"code",...},"requestId"}. */
 export function expectSeedError(r, status, code) {
   expect(r.status, r.text).toBe(status);
   expect(typeof r.json?.error).toBe("string");
   expect(r.json.error.length).toBeGreaterThan(0);
   expect(r.json.details.code).toBe(code);
+  expect(r.json.requestId).toBe(r.headers.get("x-request-id"));
   return r.json;
 }
 
