@@ -212,11 +212,12 @@ Result<int> parse_vote(const json& body) {
 // owner's. Totals are public to readers; only `mine` is per user.
 Task<Result<Response>> do_vote(Call& call) {
   const User& user = signed_in(call);
-  Result<int> value = parse_vote(call.body);
-  if (!value.ok()) co_return value.take_error();
+  // The message first: another user's message is a 404 whatever the body says.
   Result<OwnedMessage> m =
       co_await find_message(call.ctx, user.id, *call.param("id"), ChatAccess::kRead);
   if (!m.ok()) co_return m.take_error();
+  Result<int> value = parse_vote(call.body);
+  if (!value.ok()) co_return value.take_error();
   Result<MessageRecord> voted =
       co_await vote_message(call.ctx, user.id, std::move(m.value()), value.value());
   if (!voted.ok()) co_return voted.take_error();
