@@ -1,6 +1,7 @@
 // Canonical documents, search and graph API: /api/v1/documents*, /api/v1/search, /api/v1/graph/*.
 #include "api/caller.hpp"
 #include "api/gateway.hpp"
+#include "api/ingest_schema.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
 #include "graph/store.hpp"
@@ -14,22 +15,6 @@ namespace {
 // Ingest bodies carry whole documents: they get their own limit (INGEST_BODY_LIMIT_BYTES would
 // be the knob; 10 MiB covers any text a client should send inline instead of uploading a file).
 constexpr size_t kIngestBodyLimit = size_t{10} << 20;
-
-// The top level of an ingest body; parse_ingest_request keeps the rules a Schema cannot say
-// (exactly one of content or fileId, byte limits, the docId charset, chunking bounds).
-const Schema kIngestSchema = {
-    field("title").string().nullable().describe("At most 300 bytes; the file's name by default"),
-    field("content").string().nullable().describe("The text (give content or fileId)"),
-    field("fileId").string().nullable().describe("An uploaded file to ingest (or content)"),
-    field("metadata").object().nullable(),
-    field("docId").string().nullable().describe(
-        "Re-ingest into this document id (1-128 of [A-Za-z0-9._:-])"),
-    field("id").string().nullable().describe("Same as docId"),
-    field("contentType").string().nullable().max(100).describe(
-        "The media type of content (default text/markdown)"),
-    field("chunkSize").integer().nullable(),
-    field("chunkOverlap").integer().nullable(),
-};
 
 const Schema kListQuery = {
     field("limit").integer().min(1).max(100).describe("Page size (default 20)"),
