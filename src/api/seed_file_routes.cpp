@@ -138,12 +138,12 @@ Task<Result<Response>> get_file(Call& call) {
     std::string owner = grant.value().key.substr(0, grant.value().key.find('/'));
     Result<FileRecord> f = co_await find_file_by_key(call.ctx, owner, grant.value().key);
     if (!f.ok()) co_return f.take_error();
-    co_return co_await download_file(call.ctx, std::move(f.value()));
+    co_return co_await download_file(call.ctx, std::move(f.value()), kSeed);
   }
   const User& user = signed_in(call);
   Result<FileRecord> f = co_await file_by_key_param(call, user);
   if (!f.ok()) co_return f.take_error();
-  co_return co_await download_file(call.ctx, std::move(f.value()));
+  co_return co_await download_file(call.ctx, std::move(f.value()), kSeed);
 }
 
 Task<Result<Response>> delete_file_route(Call& call) {
