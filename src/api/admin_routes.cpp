@@ -37,16 +37,18 @@ Task<Result<Response>> do_cleanup(Call& call) {
 bool add_admin_routes(HttpApp& app) {
   // Their own rate-limit group, so an operator can size it (RATE_LIMITS {"admin": …}) apart from
   // users' traffic.
-  const auto cleanup_route = [](std::string_view pattern, std::initializer_list<std::string_view> tags) {
+  const auto cleanup_route = [](std::string_view pattern,
+                                std::initializer_list<std::string_view> tags) {
     return post(pattern, do_cleanup)
         .admin()
         .rate(kRateAdmin)
         .optional_json(kCleanupSchema)
         .strict()
         .doc("Run the cleanup steps now", tags)
-        .details("Each step removes a batch of what has expired (sessions, holds, pending "
-                 "uploads, orphans …); `more` lists the steps to run again. An error only when "
-                 "every step failed.")
+        .details(
+            "Each step removes a batch of what has expired (sessions, holds, pending "
+            "uploads, orphans …); `more` lists the steps to run again. An error only when "
+            "every step failed.")
         .answers(200, "CleanupReport")
         .errors({"storage.unavailable", "vectors.unavailable"});
   };

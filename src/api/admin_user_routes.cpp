@@ -78,8 +78,7 @@ Task<Result<Response>> do_list_users(Call& call) {
     const std::string i = bind(cur->id);
     sql += " AND (u.created_at < " + t + " OR (u.created_at = " + t + " AND u.id < " + i + "))";
   }
-  sql += " ORDER BY u.created_at DESC, u.id DESC LIMIT " +
-         bind(static_cast<int64_t>(limit + 1));
+  sql += " ORDER BY u.created_at DESC, u.id DESC LIMIT " + bind(static_cast<int64_t>(limit + 1));
   Result<std::vector<json>> rows = co_await d1_all(call.ctx, Stmt{sql, std::move(params)});
   if (!rows.ok()) co_return rows.take_error();
   json next = next_page_cursor(rows.value(), limit);

@@ -144,14 +144,16 @@ Task<Result<Response>> do_record_usage(Call& call) {
 }  // namespace
 
 bool add_billing_routes(HttpApp& app) {
-  const auto balance_route = [](std::string_view pattern, std::initializer_list<std::string_view> tags) {
+  const auto balance_route = [](std::string_view pattern,
+                                std::initializer_list<std::string_view> tags) {
     return get(pattern, do_balance)
         .user()
         .doc("Your credit balance", tags)
         .answers(200, "CreditBalance")
         .errors({"users.not_found", "storage.unavailable"});
   };
-  const auto adjust_route = [](std::string_view pattern, std::initializer_list<std::string_view> tags) {
+  const auto adjust_route = [](std::string_view pattern,
+                               std::initializer_list<std::string_view> tags) {
     return post(pattern, do_adjust)
         .admin()
         .rate(kRateAdmin)
@@ -160,16 +162,17 @@ bool add_billing_routes(HttpApp& app) {
         .answers(200, "CreditAdjustment")
         .errors({"users.not_found", "credits.would_go_negative", "storage.unavailable"});
   };
-  const auto usage_route = [](std::string_view pattern, std::initializer_list<std::string_view> tags) {
+  const auto usage_route = [](std::string_view pattern,
+                              std::initializer_list<std::string_view> tags) {
     return get(pattern, do_usage)
         .user_or_admin()
         .query(kUsageQuery)
-        .doc("Usage: totals, daily sums and events (yours, or anyone's with the admin key)",
-             tags)
+        .doc("Usage: totals, daily sums and events (yours, or anyone's with the admin key)", tags)
         .answers(200, "UsageReport")
         .errors({"billing.forbidden", "storage.unavailable"});
   };
-  const auto record_route = [](std::string_view pattern, std::initializer_list<std::string_view> tags) {
+  const auto record_route = [](std::string_view pattern,
+                               std::initializer_list<std::string_view> tags) {
     return post(pattern, do_record_usage)
         .user_or_admin()
         .json(kRecordUsageSchema)

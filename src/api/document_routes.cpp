@@ -20,8 +20,9 @@ const Schema kListQuery = {
     field("limit").integer().min(1).max(100).describe("Page size (default 20)"),
     field("cursor").string().describe("nextCursor of the previous page"),
     field("title").string().describe("A case-insensitive substring of the title"),
-    field("metadata").string().describe(
-        "A JSON object of metadata filters (or metadata.<key>=<value> parameters)"),
+    field("metadata")
+        .string()
+        .describe("A JSON object of metadata filters (or metadata.<key>=<value> parameters)"),
 };
 
 const Schema kSearchSchema = {
@@ -162,10 +163,9 @@ bool add_document_routes(HttpApp& app) {
               .errors({"files.not_found", "extract.too_large", "extract.unsupported_format",
                        "extract.binary", "extract.encrypted", "extract.malformed",
                        "extract.no_text", "documents.busy", "documents.too_many_chunks",
-                       "documents.source_missing", "storage.quota_exceeded",
-                       "storage.unavailable", "storage.conflict", "storage.value_too_large",
-                       "ai.unavailable", "ai.bad_reply", "vectors.unavailable",
-                       "vectors.rejected"}),
+                       "documents.source_missing", "storage.quota_exceeded", "storage.unavailable",
+                       "storage.conflict", "storage.value_too_large", "ai.unavailable",
+                       "ai.bad_reply", "vectors.unavailable", "vectors.rejected"}),
           get("/api/v1/documents", do_list)
               .user()
               .query(kListQuery)

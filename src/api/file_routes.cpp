@@ -15,8 +15,9 @@ namespace ec {
 namespace {
 
 const Schema kUploadQuery = {
-    field("filename").string().describe(
-        "The file's name when the body is raw bytes (X-Filename works too)"),
+    field("filename")
+        .string()
+        .describe("The file's name when the body is raw bytes (X-Filename works too)"),
 };
 
 std::optional<std::string> filename_hint(const Call& call) {
@@ -112,8 +113,9 @@ bool add_file_routes(HttpApp& app) {
         .query(kUploadQuery)
         .takes("application/octet-stream")
         .doc(summary, {"Files"})
-        .details("The body is the file's bytes (its Content-Type is the file's; name it with "
-                 "?filename= or X-Filename), or a multipart/form-data form with a `file` part.")
+        .details(
+            "The body is the file's bytes (its Content-Type is the file's; name it with "
+            "?filename= or X-Filename), or a multipart/form-data form with a `file` part.")
         .answers(201, "FileEnvelope")
         .errors({"files.too_large", "files.unsupported_type", "files.missing_file",
                  "files.bad_upload", "files.invalid_filename", "storage.unavailable",

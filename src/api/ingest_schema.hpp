@@ -15,8 +15,11 @@ inline const Schema kIngestSchema = {
     field("docId").string().nullable().describe(
         "Re-ingest into this document id (1-128 of [A-Za-z0-9._:-])"),
     field("id").string().nullable().describe("Same as docId"),
-    field("contentType").string().nullable().max(100).describe(
-        "The media type of content (default text/markdown)"),
+    field("contentType")
+        .string()
+        .nullable()
+        .max(100)
+        .describe("The media type of content (default text/markdown)"),
     field("chunkSize").integer().nullable(),
     field("chunkOverlap").integer().nullable(),
 };

@@ -308,58 +308,57 @@ bool add_job_routes(HttpApp& app) {
       return seed ? seed003 : canonical;
     };
     bool ok = add_routes(
-        app,
-        {
-            doc(get(base, do_list).user_or_admin().query(kListQuery),
-                "List jobs, newest first (yours; everyone's with the admin key)")
-                .answers(200, schema("JobPage", "Seed003JobPage"))
-                .errors({"storage.unavailable"}),
-            doc(post(base, do_create)
-                    .user_or_admin()
-                    .json(kCreate)
-                    .strict()
-                    .limit(kCreateBodyLimit),
-                "Queue a job (ingest, reindex; cleanup with the admin key)")
-                .answers(202, schema("JobCreated", "Seed003JobCreated"))
-                .errors({"jobs.admin_only", "users.not_found", "jobs.not_found",
-                         "documents.not_found", "documents.busy", "documents.source_missing",
-                         "files.not_found", "extract.too_large", "storage.quota_exceeded",
-                         "storage.unavailable", "storage.conflict"}),
-            doc(get(one, do_get).user_or_admin().owns("job"), "Get a job")
-                .answers(200, schema("JobEnvelope", "Seed003JobEnvelope"))
-                .errors({"jobs.not_found", "storage.unavailable"}),
-            doc(patch(one, do_patch).user_or_admin().json(kPatch).strict().owns("job"),
-                "Cancel or retry a job")
-                .details("202 while a running job has yet to reach its next checkpoint.")
-                .answers(200, schema("JobEnvelope", "Seed003JobEnvelope"))
-                .answers(202, schema("JobEnvelope", "Seed003JobEnvelope"))
-                .errors({"jobs.not_found", "jobs.finished", "jobs.not_retryable",
-                         "storage.unavailable"}),
-            doc(post(run, do_run).admin().optional_json(kRun).strict(),
-                "Run a job now, or the due ones")
-                .answers(200, schema("JobsRan", "Seed003JobsRan"))
-                .errors({"jobs.not_found", "jobs.not_runnable", "storage.unavailable"}),
-        });
+        app, {
+                 doc(get(base, do_list).user_or_admin().query(kListQuery),
+                     "List jobs, newest first (yours; everyone's with the admin key)")
+                     .answers(200, schema("JobPage", "Seed003JobPage"))
+                     .errors({"storage.unavailable"}),
+                 doc(post(base, do_create)
+                         .user_or_admin()
+                         .json(kCreate)
+                         .strict()
+                         .limit(kCreateBodyLimit),
+                     "Queue a job (ingest, reindex; cleanup with the admin key)")
+                     .answers(202, schema("JobCreated", "Seed003JobCreated"))
+                     .errors({"jobs.admin_only", "users.not_found", "jobs.not_found",
+                              "documents.not_found", "documents.busy", "documents.source_missing",
+                              "files.not_found", "extract.too_large", "storage.quota_exceeded",
+                              "storage.unavailable", "storage.conflict"}),
+                 doc(get(one, do_get).user_or_admin().owns("job"), "Get a job")
+                     .answers(200, schema("JobEnvelope", "Seed003JobEnvelope"))
+                     .errors({"jobs.not_found", "storage.unavailable"}),
+                 doc(patch(one, do_patch).user_or_admin().json(kPatch).strict().owns("job"),
+                     "Cancel or retry a job")
+                     .details("202 while a running job has yet to reach its next checkpoint.")
+                     .answers(200, schema("JobEnvelope", "Seed003JobEnvelope"))
+                     .answers(202, schema("JobEnvelope", "Seed003JobEnvelope"))
+                     .errors({"jobs.not_found", "jobs.finished", "jobs.not_retryable",
+                              "storage.unavailable"}),
+                 doc(post(run, do_run).admin().optional_json(kRun).strict(),
+                     "Run a job now, or the due ones")
+                     .answers(200, schema("JobsRan", "Seed003JobsRan"))
+                     .errors({"jobs.not_found", "jobs.not_runnable", "storage.unavailable"}),
+             });
     if (!ok) return false;
   }
   // The shim's own requests: limiting them would only fail work that was already admitted.
-  return add_routes(
-      app, {
-               post("/internal/jobs/run", internal_run)
-                   .internal()
-                   .rate(kRateExempt)
-                   .json(kInternalRun)
-                   .doc("Run a queued job (the queue consumer)", {"Internal"})
-                   .answers(200, "InternalJobRun")
-                   .errors({"jobs.malformed", "jobs.not_found", "storage.unavailable"}),
-               post("/internal/cron", internal_cron)
-                   .internal()
-                   .rate(kRateExempt)
-                   .optional_json()
-                   .doc("The cron tick: redeliver lost jobs, run a cleanup", {"Internal"})
-                   .answers(200, "CronReport")
-                   .errors({"jobs.not_found", "storage.unavailable"}),
-           });
+  return add_routes(app,
+                    {
+                        post("/internal/jobs/run", internal_run)
+                            .internal()
+                            .rate(kRateExempt)
+                            .json(kInternalRun)
+                            .doc("Run a queued job (the queue consumer)", {"Internal"})
+                            .answers(200, "InternalJobRun")
+                            .errors({"jobs.malformed", "jobs.not_found", "storage.unavailable"}),
+                        post("/internal/cron", internal_cron)
+                            .internal()
+                            .rate(kRateExempt)
+                            .optional_json()
+                            .doc("The cron tick: redeliver lost jobs, run a cleanup", {"Internal"})
+                            .answers(200, "CronReport")
+                            .errors({"jobs.not_found", "storage.unavailable"}),
+                    });
 }
 
 }  // namespace ec

@@ -244,46 +244,39 @@ bool add_seed_file_routes(HttpApp& app) {
           s000(get("/api/r2/access-url", access_url).user().query(kAccessUrlQuery),
                "A presigned URL to download a file")
               .answers(200, "Seed000AccessUrl")
-              .errors({"files.not_found", "config.public_base_url_missing",
-                       "storage.unavailable", "storage.conflict"}),
+              .errors({"files.not_found", "config.public_base_url_missing", "storage.unavailable",
+                       "storage.conflict"}),
           s000(get("/api/r2/file", get_file).presigned_or_user().query(kFileRefQuery),
                "Download a file (presigned, or signed in by key or fileId)")
               .answers(200, "FileBytes", "application/octet-stream")
               .answers(206, "FileBytes", "application/octet-stream")
               .errors({"files.bad_signature", "files.url_expired", "files.not_found",
-                       "files.range_not_satisfiable", "storage.unavailable",
-                       "storage.conflict"}),
+                       "files.range_not_satisfiable", "storage.unavailable", "storage.conflict"}),
           s000(del("/api/r2/file", delete_file_route).user().query(kFileRefQuery),
                "Delete a file (by key or fileId)")
               .answers(200, "Seed000Deleted")
               .errors({"files.not_found", "storage.unavailable"}),
-          s000(post("/api/ingest", seed_ingest)
-                   .user()
-                   .json(kIngestSchema)
-                   .limit(size_t{10} << 20),
+          s000(post("/api/ingest", seed_ingest).user().json(kIngestSchema).limit(size_t{10} << 20),
                "Ingest a document (built now: 200; queued: 202)", true)
               .answers(200, "Seed000IngestStarted")
               .answers(202, "Seed000IngestStarted")
               .errors({"files.not_found", "extract.too_large", "extract.unsupported_format",
                        "extract.binary", "extract.encrypted", "extract.malformed",
                        "extract.no_text", "documents.busy", "documents.too_many_chunks",
-                       "documents.source_missing", "storage.quota_exceeded",
-                       "storage.unavailable", "storage.conflict", "storage.value_too_large",
-                       "ai.unavailable", "ai.bad_reply", "vectors.unavailable",
-                       "vectors.rejected"}),
+                       "documents.source_missing", "storage.quota_exceeded", "storage.unavailable",
+                       "storage.conflict", "storage.value_too_large", "ai.unavailable",
+                       "ai.bad_reply", "vectors.unavailable", "vectors.rejected"}),
           s000(get("/api/documents", seed_list).user(), "Your latest 100 documents", true)
               .answers(200, "Seed000DocumentList")
               .errors({"storage.unavailable"}),
-          s000(get("/api/documents/:id", seed_get).user().owns("document"), "Get a document",
-               true)
+          s000(get("/api/documents/:id", seed_get).user().owns("document"), "Get a document", true)
               .answers(200, "Seed000DocumentEnvelope")
               .errors({"documents.not_found", "storage.unavailable"}),
           post("/api/upload/direct", upload_direct)
               .user()
               .query(kPutUploadQuery)
               .takes("application/octet-stream")
-              .doc("Upload a file (uploader and route kept in R2 metadata)",
-                   {"Files", "Seed 003"})
+              .doc("Upload a file (uploader and route kept in R2 metadata)", {"Files", "Seed 003"})
               .answers(201, "Seed003DirectUpload")
               .errors({"files.too_large", "files.unsupported_type", "files.missing_file",
                        "files.bad_upload", "files.invalid_filename", "storage.unavailable",
