@@ -206,11 +206,12 @@ Task<Result<Response>> do_patch(Call& call) {
   const Caller who = caller_of(call);
   const std::string action = string_or(call.body, "action", "");
   const std::string state = string_or(call.body, "state", "");
+  // Another user's job is a 404 whatever the body says, so the lookup comes first.
+  Result<JobRecord> job = co_await visible_job(call, who);
+  if (!job.ok()) co_return job.take_error();
   if (action.empty() == state.empty()) {
     co_return field_error("action", "give exactly one of action or state");
   }
-  Result<JobRecord> job = co_await visible_job(call, who);
-  if (!job.ok()) co_return job.take_error();
   const bool cancel = action == "cancel" || state == "cancelled";
   Result<JobRecord> after = cancel ? co_await cancel_job(call.ctx, std::move(job.value()))
                                    : co_await retry_job(call.ctx, std::move(job.value()));
