@@ -79,7 +79,7 @@ export const KINDS = {
     create: (t) => api("POST", "/api/v1/documents", {
       token: t,
       body: { title: "Fixture job", content: `${text}\n\n`.repeat(200) },
-    }).then((r) => created(r, (j) => j.job.id)),
+    }).then((r) => created(r, (j) => j.document.job.id)),
     read: (t, id) => api("GET", `/api/v1/jobs/${id}`, { token: t }),
   },
 };
