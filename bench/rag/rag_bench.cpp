@@ -18,9 +18,9 @@
 //
 // Timing uses std::chrono::steady_clock (in Wasm: WASI clock_time_get). This is a bench-only
 // module: unlike the Worker's core it may import WASI functions.
-#include "rag/chunker.hpp"
-#include "rag/extracted.hpp"
-#include "rag/vector_index.hpp"
+#include "extract/extracted.hpp"
+#include "index/vector_index.hpp"
+#include "text/chunker.hpp"
 
 #include <algorithm>
 #include <chrono>

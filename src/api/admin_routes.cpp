@@ -1,14 +1,14 @@
 // Admin (seed 003): guarded by the X-Admin-Key (or X-Admin-Token) header, compared in constant
 // time with ADMIN_KEY (auth/admin.hpp): 401 without a key, 403 with a wrong one.
 //   GET  /api/admin/ping      → {ok, time, version}
-//   POST /api/admin/cleanup   {steps?: [names]} → runs cleanup now (jobs/cleanup.hpp) →
+//   POST /api/admin/cleanup   {steps?: [names]} → runs cleanup now (cleanup/cleanup.hpp) →
 //                             {ok, removed: {step: n}, more: [steps], errors: {step: code}}
 // The same under /api/v1/admin/*. (The admin user and usage routes live in admin_user_routes.cpp.)
 #include "api/caller.hpp"
 #include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "auth/admin.hpp"
-#include "jobs/cleanup.hpp"
+#include "cleanup/cleanup.hpp"
 
 namespace ec {
 

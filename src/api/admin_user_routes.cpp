@@ -12,10 +12,10 @@
 #include "billing/credit_amount.hpp"
 #include "billing/credits.hpp"
 #include "bindings/d1.hpp"
-#include "chat/page_cursor.hpp"
 #include "core/ascii.hpp"
 #include "core/json.hpp"
 #include "core/time.hpp"
+#include "http/page_cursor.hpp"
 
 namespace ec {
 

@@ -2,12 +2,15 @@
 
 #include "api/gateway.hpp"
 #include "api/routes.hpp"
-#include "auth/config.hpp"
 #include "auth/service.hpp"
+#include "cleanup/cleanup.hpp"
+#include "core/env.hpp"
 #include "core/runtime.hpp"
 #include "files/file_service.hpp"
+#include "index/local_index.hpp"
+#include "jobs/job_types.hpp"
 #include "limits/rate_limit.hpp"
-#include "rag/local_index.hpp"
+#include "rag/document_jobs.hpp"
 
 #include <memory>
 
@@ -37,6 +40,9 @@ bool app_init(const Env& env) {
   auto hooks = env.find("EDGECHAT_TEST_HOOKS");
   if (ok && hooks != env.end() && hooks->second == "1") ok = add_test_hooks(*app);
   if (!ok) return false;
+  // Job types, added like routes: the engine (src/jobs) knows none by name.
+  clear_job_types();
+  if (!add_document_job_types() || !add_cleanup_job_type()) return false;
   auth_init(env);
   rate_limits_init(env);
   // Per-instance caches hold data read from this environment's storage.

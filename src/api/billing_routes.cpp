@@ -13,9 +13,9 @@
 #include "billing/usage.hpp"
 #include "bindings/d1.hpp"
 #include "chat/model_table.hpp"
-#include "chat/page_cursor.hpp"
 #include "core/json.hpp"
 #include "core/time.hpp"
+#include "http/page_cursor.hpp"
 
 namespace ec {
 

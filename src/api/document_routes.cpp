@@ -3,8 +3,8 @@
 #include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
+#include "graph/store.hpp"
 #include "rag/documents.hpp"
-#include "rag/graph_store.hpp"
 #include "rag/search.hpp"
 
 #include <charconv>
@@ -117,7 +117,7 @@ Task<Result<Response>> do_search(Call& call) {
 Task<Result<Response>> do_graph(Call& call) {
   Result<DocumentRecord> d = co_await owned_document(call);
   if (!d.ok()) co_return d.take_error();
-  Result<json> g = co_await document_graph(call.ctx, d.value());
+  Result<json> g = co_await document_graph(call.ctx, d.value().uid, d.value().generation);
   if (!g.ok()) co_return g.take_error();
   co_return json_reply(200, {{"documentId", d.value().id}, {"graph", g.value()}});
 }

@@ -3,12 +3,12 @@
 #include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
+#include "extract/document.hpp"
+#include "extract/text.hpp"
 #include "files/file_service.hpp"
-#include "rag/extract_document.hpp"
-#include "rag/extract_text.hpp"
-#include "rag/lexical_embedder.hpp"
-#include "rag/llm_text.hpp"
-#include "rag/summarize.hpp"
+#include "index/lexical_embedder.hpp"
+#include "text/llm_text.hpp"
+#include "text/summarize.hpp"
 
 namespace ec {
 

@@ -2,9 +2,9 @@
 
 #include "api/caller.hpp"
 #include "auth/admin.hpp"
-#include "auth/config.hpp"
 #include "auth/service.hpp"
 #include "bindings/d1.hpp"
+#include "core/env.hpp"
 #include "core/json.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/sha256.hpp"

@@ -19,7 +19,7 @@
 #include "auth/service.hpp"
 #include "bindings/d1.hpp"
 #include "bindings/jobs.hpp"
-#include "jobs/cleanup.hpp"
+#include "cleanup/cleanup.hpp"
 #include "jobs/job_runner.hpp"
 #include "jobs/job_types.hpp"
 #include "rag/document_jobs.hpp"

@@ -56,7 +56,7 @@ Task<Result<UpstreamResponse>> start_upstream(Ctx& ctx, json spec) {
     co_return co_await ai_stream(ctx, string_or(*ai, "model", ""),
                                  input != nullptr ? *input : json::object());
   }
-  ProviderHttpRequest req{string_or(spec, "method", "GET"), string_or(spec, "url", ""), {}, ""};
+  FetchRequest req{string_or(spec, "method", "GET"), string_or(spec, "url", ""), {}, ""};
   if (const json* headers = get_object(spec, "headers")) {
     for (const auto& [name, value] : headers->items()) {
       if (value.is_string()) req.headers.emplace_back(name, value.get_ref<const std::string&>());

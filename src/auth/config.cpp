@@ -1,18 +1,8 @@
 #include "auth/config.hpp"
 
-#include <charconv>
+#include "core/env.hpp"
 
 namespace ec {
-
-int64_t env_int(const Env& env, std::string_view key, int64_t fallback) {
-  auto it = env.find(key);
-  if (it == env.end() || it->second.empty()) return fallback;
-  int64_t v = 0;
-  const std::string& s = it->second;
-  auto [p, err] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (err != std::errc() || p != s.data() + s.size() || v <= 0) return fallback;
-  return v;
-}
 
 AuthConfig AuthConfig::from_env(const Env& env) {
   AuthConfig c;

@@ -21,7 +21,4 @@ struct AuthConfig {
   static AuthConfig from_env(const Env& env);
 };
 
-// Parses a positive integer env value, falling back when absent or malformed.
-int64_t env_int(const Env& env, std::string_view key, int64_t fallback);
-
 }  // namespace ec

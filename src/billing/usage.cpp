@@ -2,9 +2,9 @@
 
 #include "billing/credit_amount.hpp"
 #include "bindings/d1.hpp"
-#include "chat/page_cursor.hpp"
 #include "core/json.hpp"
 #include "core/time.hpp"
+#include "http/page_cursor.hpp"
 #include "http/validate.hpp"
 
 #include <charconv>

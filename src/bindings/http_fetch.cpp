@@ -13,7 +13,7 @@ ApiError upstream_error(const EffectResult& r) {
 
 }  // namespace
 
-Task<Result<UpstreamResponse>> fetch_start(Ctx& ctx, ProviderHttpRequest req, int64_t timeout_ms) {
+Task<Result<UpstreamResponse>> fetch_start(Ctx& ctx, FetchRequest req, int64_t timeout_ms) {
   json headers = json::object();
   for (auto& [k, v] : req.headers) headers[k] = std::move(v);
   EffectResult r = co_await ctx.perform(make_effect("fetch.start", {{"url", req.url},

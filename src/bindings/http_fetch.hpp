@@ -5,10 +5,10 @@
 // The shim aborts whatever a request left open when the request ends.
 #pragma once
 
+#include "bindings/fetch_request.hpp"
 #include "core/context.hpp"
 #include "core/error.hpp"
 #include "core/task.hpp"
-#include "providers/chat_types.hpp"
 
 #include <string>
 
@@ -22,7 +22,7 @@ struct UpstreamResponse {
 
 // 504 "upstream.timeout" when no response head arrives within timeout_ms; 502
 // "upstream.unreachable" for network failures (the host's message goes to logs only).
-Task<Result<UpstreamResponse>> fetch_start(Ctx& ctx, ProviderHttpRequest req, int64_t timeout_ms);
+Task<Result<UpstreamResponse>> fetch_start(Ctx& ctx, FetchRequest req, int64_t timeout_ms);
 Task<Result<std::string>> fetch_read(Ctx& ctx, int64_t stream);
 Task<Status> fetch_abort(Ctx& ctx, int64_t stream);
 

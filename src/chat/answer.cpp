@@ -5,12 +5,11 @@
 #include "bindings/d1.hpp"
 #include "chat/answer_record.hpp"
 #include "chat/chat_events.hpp"
+#include "core/env.hpp"
 #include "core/time.hpp"
 #include "crypto/random_id.hpp"
 #include "http/stream.hpp"
 #include "rag/search.hpp"
-
-#include <charconv>
 
 namespace ec {
 
@@ -18,13 +17,6 @@ namespace {
 
 constexpr int64_t kDefaultResumeGraceMs = 10'000;
 constexpr int64_t kStreamTtlMs = int64_t{24} * 3600 * 1000;
-
-int64_t env_int(Ctx& ctx, std::string_view name, int64_t fallback) {
-  std::string_view v = ctx.env(name, "");
-  int64_t out = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  return (ec == std::errc() && p == v.data() + v.size() && out >= 0) ? out : fallback;
-}
 
 // Retrieval for the question: hybrid search over the user's documents. A failure leaves the
 // answer without sources rather than failing the chat (the log line says why).
@@ -274,7 +266,7 @@ Task<Result<AnswerOutcome>> run_answer(Ctx& ctx, AnswerSpec spec) {
     co_await flush(ctx, out);
   }
 
-  const int64_t grace_ms = env_int(ctx, "RESUME_GRACE_MS", kDefaultResumeGraceMs);
+  const int64_t grace_ms = env_count(ctx, "RESUME_GRACE_MS", kDefaultResumeGraceMs);
   CollectedAnswer got;
   bool any_text = false;
   ApiError last_error = api_error(502, "provider.error", "No provider could answer");

@@ -144,7 +144,7 @@ Task<bool> send_trace(Ctx& ctx, const AnswerSpec& spec, const AnswerOutcome& res
   std::string base(ctx.env("LANGFUSE_BASE_URL", "https://cloud.langfuse.com"));
   while (!base.empty() && base.back() == '/') base.pop_back();
   const std::string trace_id = res.message_id.empty() ? ctx.request_id : res.message_id;
-  ProviderHttpRequest req;
+  FetchRequest req;
   req.method = "POST";
   req.url = base + "/api/public/ingestion";
   req.headers = {

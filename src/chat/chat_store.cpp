@@ -1,7 +1,5 @@
 #include "chat/chat_store.hpp"
 
-#include "chat/page_cursor.hpp"
-
 #include "bindings/d1.hpp"
 #include "core/json.hpp"
 #include "core/time.hpp"
@@ -9,6 +7,7 @@
 #include "crypto/encoding.hpp"
 #include "crypto/random_id.hpp"
 #include "crypto/sha256.hpp"
+#include "http/page_cursor.hpp"
 #include "http/validate.hpp"
 
 #include <algorithm>

@@ -3,8 +3,8 @@
 
 #include "core/det_math.hpp"
 #include "core/utf8.hpp"
-#include "rag/lexical_embedder.hpp"
-#include "rag/summarize.hpp"
+#include "index/lexical_embedder.hpp"
+#include "text/summarize.hpp"
 
 #include <algorithm>
 #include <cmath>

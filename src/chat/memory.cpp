@@ -1,11 +1,11 @@
 #include "chat/memory.hpp"
 
 #include "bindings/d1.hpp"
-#include "chat/page_cursor.hpp"
 #include "core/json.hpp"
 #include "core/time.hpp"
 #include "core/utf8.hpp"
 #include "crypto/random_id.hpp"
+#include "http/page_cursor.hpp"
 #include "http/validate.hpp"
 
 #include <algorithm>

@@ -1,10 +1,10 @@
 #include "chat/model_router.hpp"
 
+#include "bindings/available.hpp"
 #include "chat/local_answerer.hpp"
 #include "core/ascii.hpp"
 #include "providers/wire_gemini.hpp"
 #include "providers/wire_openai.hpp"
-#include "rag/embedder.hpp"
 
 #include <algorithm>
 #include <utility>

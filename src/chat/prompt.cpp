@@ -1,7 +1,7 @@
 #include "chat/prompt.hpp"
 
 #include "core/utf8.hpp"
-#include "rag/lexical_embedder.hpp"
+#include "index/lexical_embedder.hpp"
 
 #include <algorithm>
 #include <cstdint>

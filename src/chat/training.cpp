@@ -1,12 +1,12 @@
 #include "chat/training.hpp"
 
 #include "bindings/d1.hpp"
-#include "chat/page_cursor.hpp"
 #include "core/ascii.hpp"
 #include "core/json.hpp"
 #include "core/time.hpp"
 #include "core/utf8.hpp"
 #include "crypto/random_id.hpp"
+#include "http/page_cursor.hpp"
 #include "http/validate.hpp"
 
 namespace ec {

@@ -1,10 +1,10 @@
 #include "files/file_service.hpp"
 
-#include "auth/config.hpp"
 #include "bindings/d1.hpp"
 #include "bindings/form.hpp"
 #include "bindings/r2.hpp"
 #include "core/ascii.hpp"
+#include "core/env.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/random_id.hpp"
 #include "files/object_key.hpp"

@@ -1,18 +1,10 @@
 #include "jobs/job_settings.hpp"
 
+#include "core/env.hpp"
+
 #include <algorithm>
-#include <charconv>
 
 namespace ec {
-
-int64_t env_count(const Ctx& ctx, std::string_view key, int64_t fallback) {
-  std::string_view s = ctx.env(key);
-  if (s.empty()) return fallback;
-  int64_t v = 0;
-  auto [p, err] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (err != std::errc() || p != s.data() + s.size() || v < 0) return fallback;
-  return v;
-}
 
 JobSettings job_settings(const Ctx& ctx) {
   JobSettings s;

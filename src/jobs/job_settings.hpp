@@ -4,13 +4,8 @@
 #include "core/context.hpp"
 
 #include <cstdint>
-#include <string_view>
 
 namespace ec {
-
-// An integer setting that may legitimately be 0 (auth/config.hpp's env_int treats 0 as unset):
-// `fallback` when absent or not a non-negative integer.
-int64_t env_count(const Ctx& ctx, std::string_view key, int64_t fallback);
 
 struct JobSettings {
   int64_t max_attempts = 4;    // JOB_MAX_ATTEMPTS: tries before a job is dead

@@ -1,8 +1,8 @@
 #include "jobs/job_store.hpp"
 
 #include "bindings/jobs.hpp"
-#include "chat/page_cursor.hpp"
 #include "crypto/random_id.hpp"
+#include "http/page_cursor.hpp"
 #include "http/validate.hpp"
 #include "jobs/job_settings.hpp"
 

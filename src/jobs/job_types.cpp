@@ -1,8 +1,8 @@
 #include "jobs/job_types.hpp"
 
-#include "jobs/cleanup.hpp"
 #include "jobs/job_runner.hpp"
-#include "rag/document_jobs.hpp"
+
+#include <vector>
 
 namespace ec {
 
@@ -28,19 +28,31 @@ Task<Result<json>> run_test_job(Ctx& ctx, JobRecord job) {
   co_return json{{"attempt", job.attempts}, {"steps", steps}};
 }
 
-constexpr JobType kTypes[] = {
-    {"ingest", run_document_job, abandon_document_job, rearm_document_job, false},
-    {"reindex", run_document_job, abandon_document_job, rearm_document_job, false},
-    {"cleanup", run_cleanup_job, nullptr, nullptr, true},
-};
 constexpr JobType kTestType = {"test", run_test_job, nullptr, nullptr, true};
 
 bool test_hooks(const Ctx& ctx) { return ctx.env("EDGECHAT_TEST_HOOKS") == "1"; }
 
+// Per instance, like the route table: filled by app_init, read by every request after it.
+std::vector<JobType>& registered_types() {
+  static std::vector<JobType> types;
+  return types;
+}
+
 }  // namespace
 
+void clear_job_types() { registered_types().clear(); }
+
+bool add_job_type(const JobType& type) {
+  if (type.name.empty() || type.run == nullptr || type.name == kTestType.name) return false;
+  for (const JobType& t : registered_types()) {
+    if (t.name == type.name) return false;
+  }
+  registered_types().push_back(type);
+  return true;
+}
+
 const JobType* find_job_type(const Ctx& ctx, std::string_view name) {
-  for (const JobType& t : kTypes) {
+  for (const JobType& t : registered_types()) {
     if (t.name == name) return &t;
   }
   if (name == kTestType.name && test_hooks(ctx)) return &kTestType;
@@ -49,7 +61,7 @@ const JobType* find_job_type(const Ctx& ctx, std::string_view name) {
 
 std::string job_type_names(const Ctx& ctx) {
   std::string out;
-  for (const JobType& t : kTypes) {
+  for (const JobType& t : registered_types()) {
     if (!out.empty()) out += ", ";
     out += t.name;
   }

@@ -1,9 +1,12 @@
 // What each job type does. The runner (job_runner.hpp) owns states, leases and retries; a type
 // only says how to run one attempt and how to let go of what it holds when it will not run again.
 //
+// The engine names no domain's type: each domain adds its own at start-up, the way routes are
+// added (app_init in api/app.cpp):
 //   ingest   build a document's queued generation (rag/document_jobs.hpp)
 //   reindex  rebuild a document's chunks and vectors as a new generation (rag/document_jobs.hpp)
-//   cleanup  remove expired and orphaned data (jobs/cleanup.hpp); admin and cron only
+//   cleanup  remove expired and orphaned data (cleanup/cleanup.hpp); admin and cron only
+// and one is the engine's own:
 //   test     only with EDGECHAT_TEST_HOOKS=1: checkpoints, then fails as told (admin only)
 #pragma once
 
@@ -38,9 +41,16 @@ struct JobType {
   bool admin_only = false;  // created only with the admin key (and by the cron)
 };
 
+// Start-up (app_init): clear_job_types forgets an earlier init's types, then each domain adds its
+// own. add_job_type refuses (false) an empty or taken name, "test" included, as a route table
+// refuses a duplicate route. Types are listed in the order they were added.
+void clear_job_types();
+bool add_job_type(const JobType& type);
+
 // nullptr for an unknown type (and for "test" unless EDGECHAT_TEST_HOOKS=1).
 const JobType* find_job_type(const Ctx& ctx, std::string_view name);
-// "ingest, reindex, cleanup" (plus "test" with the hooks), for validation messages.
+// The added types' names, "ingest, reindex, cleanup" (plus "test" with the hooks), for
+// validation messages.
 std::string job_type_names(const Ctx& ctx);
 
 }  // namespace ec

@@ -1,9 +1,9 @@
 #include "limits/rate_limit.hpp"
 
+#include "bindings/available.hpp"
 #include "core/json.hpp"
 #include "limits/rate_config.hpp"
 #include "limits/rate_key.hpp"
-#include "rag/embedder.hpp"  // has_binding
 
 #include <cmath>
 #include <utility>

@@ -4,6 +4,8 @@
 // service stream, bill and log without knowing which provider answered.
 #pragma once
 
+#include "bindings/fetch_request.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -47,15 +49,8 @@ struct ChatRequest {
   bool stream = true;
 };
 
-using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
-
-// An outbound fetch, ready to become a `fetch` effect. Header names are lowercase.
-struct ProviderHttpRequest {
-  std::string method;
-  std::string url;
-  HttpHeaders headers;
-  std::string body;  // JSON
-};
+// What a provider's wire adapter produces: a plain outbound fetch (header names lowercase).
+using ProviderHttpRequest = FetchRequest;
 
 enum class PieceKind { delta, usage, finish, error };
 

@@ -3,6 +3,7 @@
 #include "bindings/d1.hpp"
 #include "http/validate.hpp"
 #include "jobs/job_runner.hpp"
+#include "jobs/job_types.hpp"
 #include "rag/document_builds.hpp"
 #include "rag/ingest.hpp"
 
@@ -179,6 +180,11 @@ Task<Result<ReindexStarted>> start_reindex(Ctx& ctx, std::string user_id, Reinde
   Result<JobRecord> made = co_await find_job(ctx, job_id, std::nullopt);
   if (!made.ok()) co_return made.take_error();
   co_return ReindexStarted{std::move(fresh.value()), std::move(made.value())};
+}
+
+bool add_document_job_types() {
+  return add_job_type({"ingest", run_document_job, abandon_document_job, rearm_document_job}) &&
+         add_job_type({"reindex", run_document_job, abandon_document_job, rearm_document_job});
 }
 
 }  // namespace ec

@@ -1,4 +1,4 @@
-// Document builds as jobs (jobs/job_types.hpp):
+// Document builds as jobs (jobs/job_types.hpp; add_document_job_types registers them):
 //   ingest   a queued ingest (documents.hpp start_ingest): builds the generation it queued
 //   reindex  a new generation of a ready document: from its source in R2 when it was kept (files,
 //            large content), else from its stored chunks, re-embedded with today's embedder into
@@ -27,6 +27,8 @@ Task<Status> abandon_document_job(Ctx& ctx, JobRecord job, ApiError why);
 // Points the document at this job's generation again; 409 "jobs.not_retryable" when the document
 // has a newer generation or another build since.
 Task<Status> rearm_document_job(Ctx& ctx, JobRecord job);
+// Adds "ingest" and "reindex" to the engine's job types (app_init, at start-up).
+bool add_document_job_types();
 
 struct ReindexRequest {
   std::string document_id;

@@ -10,7 +10,7 @@
 #include "core/context.hpp"
 #include "core/error.hpp"
 #include "core/task.hpp"
-#include "rag/chunker.hpp"
+#include "text/chunker.hpp"
 
 #include <optional>
 #include <string>

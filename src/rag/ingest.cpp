@@ -1,21 +1,20 @@
 #include "rag/ingest.hpp"
 
-#include "auth/config.hpp"
 #include "bindings/r2.hpp"
 #include "bindings/sched.hpp"
 #include "bindings/vectorize.hpp"
 #include "core/utf8.hpp"
 #include "crypto/encoding.hpp"
+#include "extract/document.hpp"
+#include "extract/text.hpp"
+#include "graph/extract.hpp"
+#include "index/embedder.hpp"
+#include "index/lexical_embedder.hpp"
+#include "index/vector_index.hpp"
 #include "jobs/job_runner.hpp"
 #include "rag/document_builds.hpp"
-#include "rag/embedder.hpp"
-#include "rag/extract_document.hpp"
-#include "rag/extract_text.hpp"
-#include "rag/graph_extract.hpp"
 #include "rag/ingest_limits.hpp"
-#include "rag/lexical_embedder.hpp"
-#include "rag/llm_text.hpp"
-#include "rag/vector_index.hpp"
+#include "text/llm_text.hpp"
 
 #include <algorithm>
 

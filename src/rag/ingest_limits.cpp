@@ -1,7 +1,7 @@
 #include "rag/ingest_limits.hpp"
 
-#include "auth/config.hpp"
 #include "bindings/d1.hpp"
+#include "core/env.hpp"
 
 namespace ec {
 

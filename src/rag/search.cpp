@@ -4,13 +4,13 @@
 #include "bindings/vectorize.hpp"
 #include "core/ascii.hpp"
 #include "http/validate.hpp"
+#include "index/embedder.hpp"
+#include "index/fts_query.hpp"
+#include "index/lexical_embedder.hpp"
+#include "index/local_index.hpp"
+#include "index/rank_fusion.hpp"
+#include "index/vector_index.hpp"
 #include "rag/documents.hpp"
-#include "rag/embedder.hpp"
-#include "rag/fts_query.hpp"
-#include "rag/lexical_embedder.hpp"
-#include "rag/local_index.hpp"
-#include "rag/rank_fusion.hpp"
-#include "rag/vector_index.hpp"
 
 #include <algorithm>
 #include <charconv>

@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "rag/chunker.hpp"
+#include "text/chunker.hpp"
 
 #include <algorithm>
 #include <random>

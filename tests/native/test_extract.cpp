@@ -1,6 +1,6 @@
 // Text extraction: exact output for realistic fixtures, the encoding and size rules, and hostile
 // inputs that must come back quickly instead of looping, recursing or crashing.
-#include "rag/extract_text.hpp"
+#include "extract/text.hpp"
 
 #include "support/fixtures.hpp"
 

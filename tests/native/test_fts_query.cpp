@@ -3,7 +3,7 @@
 // raise a syntax error and ordinary ones find the rows they should.
 #include <catch2/catch.hpp>
 
-#include "rag/fts_query.hpp"
+#include "index/fts_query.hpp"
 
 #include <sqlite3.h>
 

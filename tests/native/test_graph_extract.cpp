@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/json.hpp"
-#include "rag/graph_extract.hpp"
+#include "graph/extract.hpp"
 
 #include <chrono>
 #include <random>

@@ -4,6 +4,7 @@
 #include "crypto/encoding.hpp"
 #include "jobs/job_runner.hpp"
 #include "jobs/job_settings.hpp"
+#include "jobs/job_types.hpp"
 #include "support/accounts.hpp"
 #include "support/drive_task.hpp"
 #include "support/fake_host.hpp"
@@ -101,6 +102,33 @@ TEST_CASE("retry backoff doubles from JOB_RETRY_BASE_SECONDS up to its cap", "[j
   CHECK(retry_delay_s(s, 40) == 60);
   s.retry_base_s = 0;
   CHECK(retry_delay_s(s, 3) == 0);
+}
+
+TEST_CASE("job types are added at start-up like routes; the engine keeps only its test type",
+          "[jobs]") {
+  JobsHost j;  // core_init → app_init, which adds the domains' types
+  const Env hooks{{"EDGECHAT_TEST_HOOKS", "1"}};
+  const Env plain;
+  Ctx with_hooks(1, Envelope{}, hooks);
+  Ctx without(2, Envelope{}, plain);
+  CHECK(job_type_names(with_hooks) == "ingest, reindex, cleanup, test");
+  CHECK(job_type_names(without) == "ingest, reindex, cleanup");
+  REQUIRE(find_job_type(without, "ingest") != nullptr);
+  CHECK_FALSE(find_job_type(without, "ingest")->admin_only);
+  CHECK(find_job_type(without, "ingest")->abandon != nullptr);
+  REQUIRE(find_job_type(without, "cleanup") != nullptr);
+  CHECK(find_job_type(without, "cleanup")->admin_only);
+  CHECK(find_job_type(without, "test") == nullptr);
+  CHECK(find_job_type(with_hooks, "test") != nullptr);
+  CHECK(find_job_type(with_hooks, "launch-missiles") == nullptr);
+  // A taken name is refused, as a duplicate route is ("test" is the engine's own); so is a type
+  // that cannot run.
+  const JobRunFn run = find_job_type(without, "ingest")->run;
+  CHECK_FALSE(add_job_type({"ingest", run}));
+  CHECK_FALSE(add_job_type({"test", run}));
+  CHECK_FALSE(add_job_type({"", run}));
+  CHECK_FALSE(add_job_type({"launch-missiles", nullptr}));
+  CHECK(job_type_names(without) == "ingest, reindex, cleanup");
 }
 
 TEST_CASE("a failing job is retried with backoff, records progress, then is dead-lettered",

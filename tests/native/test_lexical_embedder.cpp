@@ -2,7 +2,7 @@
 // above unrelated text, and does not allocate per token.
 #include <catch2/catch.hpp>
 
-#include "rag/lexical_embedder.hpp"
+#include "index/lexical_embedder.hpp"
 
 #include <array>
 #include <cmath>

@@ -3,8 +3,8 @@
 // tests/fixtures/pdf/make_handmade.py (see the README there).
 #include "core/context.hpp"
 #include "crypto/encoding.hpp"
-#include "rag/pdf_extract.hpp"
-#include "rag/pdf_filters.hpp"
+#include "extract/pdf/extract.hpp"
+#include "extract/pdf/filters.hpp"
 
 #include "support/zlib_inflate.hpp"
 

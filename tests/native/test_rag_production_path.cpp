@@ -2,8 +2,8 @@
 // FakeHost with the AI and VECTOR_INDEX bindings declared. The "model" answering ai.embed is the
 // lexical embedder and the "index" an in-memory map with namespaces, both speaking the exact
 // effect wire format of js-shim/effects-ai.js. Also: the offline defaults, and request parsing.
+#include "index/lexical_embedder.hpp"
 #include "rag/documents.hpp"
-#include "rag/lexical_embedder.hpp"
 #include "rag/search.hpp"
 #include "support/fake_host.hpp"
 

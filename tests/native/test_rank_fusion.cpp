@@ -1,7 +1,7 @@
 // Reciprocal rank fusion against hand-computed scores and tie rules.
 #include <catch2/catch.hpp>
 
-#include "rag/rank_fusion.hpp"
+#include "index/rank_fusion.hpp"
 
 #include <string>
 #include <vector>

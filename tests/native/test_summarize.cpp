@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "rag/summarize.hpp"
+#include "text/summarize.hpp"
 
 #include <chrono>
 #include <random>

@@ -2,7 +2,7 @@
 // int8 recall, and the D1 blob codecs.
 #include <catch2/catch.hpp>
 
-#include "rag/vector_index.hpp"
+#include "index/vector_index.hpp"
 
 #include <algorithm>
 #include <cmath>
