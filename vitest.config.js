@@ -1,5 +1,7 @@
-// Miniflare integration tests (tests/integration): the real Worker (js-shim + core.wasm) runs in
-// workerd with local D1/KV, driven through SELF.fetch. Build the core first (`bash scripts/build`).
+// Miniflare integration tests (tests/integration): the real Worker runs in workerd with local D1,
+// R2, Durable Objects and Queues, driven through SELF.fetch. It is the shim over the test build of the
+// core (tests/integration/worker-entry.js: js-shim/core-test.wasm, which has the /__test/* routes);
+// everything else comes from wrangler.toml. Build the core first (`bash scripts/build`).
 import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
@@ -18,6 +20,7 @@ export default defineConfig(async () => {
   return {
     plugins: [
       cloudflareTest({
+        main: "./tests/integration/worker-entry.js",
         wrangler: { configPath: "./wrangler.toml" },
         remoteBindings: false,
         miniflare: {

@@ -19,9 +19,8 @@ export async function compareInIsolate({ root, fixture, outdir, n = 2000, rounds
   const mf = new Miniflare({
     modules: [
       { type: "ESModule", path: path.join(outdir, "entry.js") },
-      // Externals keep their specifiers: worker.js's "./core.wasm" and entry.js's
-      // "../../js-shim/core.wasm" now resolve from the bundle's folder, so both names are served.
-      { type: "CompiledWasm", path: path.join(outdir, "core.wasm"), contents: wasm },
+      // Externals keep their specifiers: entry.js's "../../js-shim/core.wasm" now resolves from
+      // the bundle's folder.
       { type: "CompiledWasm", path: path.join(outdir, "../../js-shim/core.wasm"), contents: wasm },
     ],
     compatibilityDate: "2026-04-01", compatibilityFlags, d1Databases: ["DB"], bindings: fixture.env,

@@ -26,7 +26,6 @@ const mf = new Miniflare({
   // per request that production does not have).
   unsafeDirectSockets: [{ host: "127.0.0.1", port: opts.port }],
   d1Persist: path.join(opts.state, "d1"),
-  kvPersist: path.join(opts.state, "kv"),
   // The resumable chat streams' Durable Object logs (SQLite) live with the state (tmpfs), not in
   // Miniflare's default temp dir on disk: there, the per-chunk log appends paced the canonical
   // chat route (section 8: ~300 ms instead of ~75 ms to the last of 50 fast chunks).

@@ -66,6 +66,7 @@ export class Core {
       env: { emscripten_notify_memory_growth() {} },
     };
     instance = new WebAssembly.Instance(module, imports);
+    this.module = module;  // what a fresh instance is made from after a trap
     this.x = instance.exports;
     this.dead = false;
     this.x._initialize();

@@ -326,16 +326,6 @@ async function run(op, args, request, env, ctx) {
       await new Promise((resolve) => setTimeout(resolve, 1));
       return json(true);
 
-    case "kv.get":
-      return json(await binding(env, "KV").get(args.key));
-    case "kv.put":
-      await binding(env, "KV").put(args.key, args.value,
-        args.ttl ? { expirationTtl: args.ttl } : undefined);
-      return json(true);
-    case "kv.delete":
-      await binding(env, "KV").delete(args.key);
-      return json(true);
-
     case "crypto.pbkdf2": {
       const base = await crypto.subtle.importKey("raw", encoder.encode(args.password), "PBKDF2",
         false, ["deriveBits"]);

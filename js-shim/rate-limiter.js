@@ -1,9 +1,9 @@
 // RateLimiter: the Durable Object behind rate limits (binding RATE_LIMITER), one per route group
 // and caller, named by the core (src/limits/rate_key.hpp). It only serialises and stores: the
-// decision is the core's GCRA (src/limits/gcra.hpp), called through the same core.wasm the Worker
-// runs (core.js `gcra`). check() reads the state, decides and writes it back without an await in
-// between, so concurrent requests for one caller are decided one after another and can never both
-// take the last unit of an allowance.
+// decision is the core's GCRA (src/limits/gcra.hpp), called through the same core module the Worker
+// runs (core.js `gcra`; the entry module's subclass sets `wasmModule`). check() reads the state,
+// decides and writes it back without an await in between, so concurrent requests for one caller
+// are decided one after another and can never both take the last unit of an allowance.
 //
 // The state (two integers, one SQLite row) is written on every admitted request: an object that is
 // evicted or moved resumes its window instead of granting a fresh one, and the output gate holds
@@ -12,13 +12,14 @@
 // behind; the grace keeps a caller who comes back now and then from paying for a new table and
 // alarm every time.
 import { DurableObject } from "cloudflare:workers";
-import wasmModule from "./core.wasm";
 import { gcra } from "./core.js";
 
 const FRESH = Object.freeze({ tatUs: 0, tatFrac: 0 });
 const IDLE_MS = 10 * 60 * 1000;
 
 export class RateLimiter extends DurableObject {
+  static wasmModule = null;  // the core, set by the entry module's subclass
+
   constructor(ctx, env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
@@ -42,7 +43,8 @@ export class RateLimiter extends DurableObject {
    */
   check(limit, periodMs, cost = 1) {
     const now = Date.now();
-    const d = gcra(wasmModule, this.state, now, Number(periodMs), Number(limit), Number(cost));
+    const d = gcra(this.constructor.wasmModule, this.state, now, Number(periodMs), Number(limit),
+      Number(cost));
     if (d.status < 0) {
       return { error: "invalid", message: `bad arguments: limit ${limit}, periodMs ${periodMs}, cost ${cost}` };
     }

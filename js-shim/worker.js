@@ -1,6 +1,7 @@
-// The Worker entry: hands each request to the C++ core and carries out the effects it yields until
-// it answers. See DESIGN.md §1; this file holds no business rules.
-import wasmModule from "./core.wasm";
+// The Worker: hands each request to the C++ core and carries out the effects it yields until it
+// answers. See DESIGN.md §1; this file holds no business rules. It is given its core by an entry
+// module: js-shim/entry.js (core.wasm, what wrangler serves and deploys) or
+// tests/integration/worker-entry.js (core-test.wasm, with the test-only routes).
 import { getCore, CoreTrap, INTERNAL_HEADER } from "./core.js";
 import { performEffect } from "./effects.js";
 import { FRAME_EFFECTS } from "./frame.js";
@@ -8,12 +9,6 @@ import { ENVELOPE_RANDOM_BYTES, freshRandom, splitUrl } from "./request.js";
 import { toResponse } from "./response.js";
 
 export { toResponse };  // tests/integration/stream-log.test.js drives it directly
-
-// The Durable Object class behind resumable streams (binding STREAM_LOG); wrangler and the test
-// pool look for it among the main module's exports.
-export { StreamLog } from "./stream-log.js";
-// The Durable Object class behind rate limits (binding RATE_LIMITER).
-export { RateLimiter } from "./rate-limiter.js";
 
 function trapRequestId(request) {
   const id = request.headers.get("x-request-id");
@@ -37,7 +32,7 @@ function trapResponse(requestId) {
 
 // Runs a job (a queue message, or a waitUntil fallback) or a cron tick through the core as an
 // internal request.
-export async function runInternal(env, ctx, body, path = "/internal/jobs/run") {
+async function runInternal(wasmModule, env, ctx, body, path = "/internal/jobs/run") {
   const core = getCore(wasmModule, env);
   const request = new Request(`https://edgechat.internal${path}`, {
     method: "POST",
@@ -90,7 +85,8 @@ function clientGone(request, e) {
 async function runLoop(request, env, core, ctx, stream) {
   const host = {
     waitUntil: (p) => ctx?.waitUntil(p),
-    runJob: ctx && ((body) => runInternal(env, ctx, { ...body, attempt: 1, via: "waitUntil" })),
+    runJob: ctx &&
+      ((body) => runInternal(core.module, env, ctx, { ...body, attempt: 1, via: "waitUntil" })),
     stream,
     upstreams: new Map(),  // open outbound bodies (fetch.start), aborted when the request ends
   };
@@ -151,7 +147,8 @@ async function runCore(request, env, core, host, stream) {
   }
 }
 
-export default {
+// The Worker's handlers over one compiled core module (an entry module's default export).
+export const createWorker = (wasmModule) => ({
   async fetch(request, env, ctx) {
     if (request.headers.has(INTERNAL_HEADER)) {
       // Only the shim itself may speak for the core's internal routes.
@@ -167,7 +164,7 @@ export default {
   // redelivered. Anything else is final: the job's row has the outcome.
   async queue(batch, env, ctx) {
     for (const msg of batch.messages) {
-      const res = await runInternal(env, ctx, { ...msg.body, attempt: msg.attempts, via: "queue" });
+      const res = await runInternal(wasmModule, env, ctx, { ...msg.body, attempt: msg.attempts, via: "queue" });
       await res.body?.cancel();
       if (res.status >= 500) msg.retry();
       else msg.ack();
@@ -177,7 +174,7 @@ export default {
   // The cron trigger (wrangler.toml [triggers]): the core delivers jobs whose messages were lost and
   // runs a cleanup job. A failure is logged; the next tick tries again.
   async scheduled(controller, env, ctx) {
-    const res = await runInternal(env, ctx,
+    const res = await runInternal(wasmModule, env, ctx,
       { cron: controller.cron, scheduledTime: controller.scheduledTime }, "/internal/cron");
     const text = await res.text();
     if (res.status >= 500) {
@@ -185,4 +182,4 @@ export default {
       throw new Error(`cron tick failed with ${res.status}`);  // the invocation shows as failed
     }
   },
-};
+});

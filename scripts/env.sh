@@ -7,3 +7,5 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 mkdir -p "$XDG_CONFIG_HOME" "$WRANGLER_LOG_PATH"
 # ccache (CMakeLists.txt): paths under the repo hash as relative ones, so every clone shares the cache.
 export CCACHE_BASEDIR="$PWD"
+# The precompiled headers (CMakeLists.txt) are only cacheable with these.
+export CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"

@@ -1,12 +1,13 @@
 // Admin (seed 003): guarded by the X-Admin-Key (or X-Admin-Token) header, compared in constant
 // time with ADMIN_KEY (auth/admin.hpp): 401 without a key, 403 with a wrong one.
-//   GET  /api/admin/ping      → {ok, time, version}
+//   GET  /api/admin/ping      → {ok, time, version} (time: epoch ms; ISO 8601 under /api/v1)
 //   POST /api/admin/cleanup   {steps?: [names]} → runs cleanup now (cleanup/cleanup.hpp) →
 //                             {ok, removed: {step: n}, more: [steps], errors: {step: code}}
 // The same under /api/v1/admin/*. (The admin user and usage routes live in admin_user_routes.cpp.)
 #include "api/caller.hpp"
 #include "api/gateway.hpp"
 #include "api/routes.hpp"
+#include "api/time_format.hpp"
 #include "auth/admin.hpp"
 #include "cleanup/cleanup.hpp"
 
@@ -17,9 +18,8 @@ namespace {
 const Schema kCleanupSchema = {field("steps").array()};
 
 Task<Result<Response>> do_ping(Call& call) {
-  co_return json_reply(
-      200,
-      {{"ok", true}, {"time", static_cast<int64_t>(call.ctx.now_ms())}, {"version", kVersion}});
+  const json time = time_json(static_cast<int64_t>(call.ctx.now_ms()), answer_time_format(call));
+  co_return json_reply(200, {{"ok", true}, {"time", time}, {"version", kVersion}});
 }
 
 Task<Result<Response>> do_cleanup(Call& call) {

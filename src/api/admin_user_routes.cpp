@@ -89,7 +89,7 @@ Task<Result<json>> load_admin_user(Ctx& ctx, const std::string& id) {
   Result<json> row =
       co_await d1_first(ctx, Stmt{std::string(kAdminUserSelect) + " WHERE u.id = ?1", {id}});
   if (!row.ok()) co_return row.take_error();
-  if (row.value().is_null()) co_return api_error(404, "users.not_found", "User not found");
+  if (row.value().is_null()) co_return api_error(Err::users_not_found);
   co_return admin_user_json(row.value());
 }
 
@@ -120,7 +120,7 @@ Task<Result<Response>> do_patch_user(Call& call) {
   }
   Result<std::vector<BatchItem>> r = co_await d1_batch(call.ctx, std::move(stmts));
   if (!r.ok()) co_return r.take_error();
-  if (r.value()[0].changes == 0) co_return api_error(404, "users.not_found", "User not found");
+  if (r.value()[0].changes == 0) co_return api_error(Err::users_not_found);
   EffectResult logged = co_await call.ctx.perform(make_effect(
       "log.write", {{"line", dump_json({{"level", "info"},
                                         {"msg", *disabled ? "user disabled" : "user enabled"},

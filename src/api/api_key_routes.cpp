@@ -33,7 +33,7 @@ Task<Result<Response>> do_create(Call& call) {
   // A guest account is throwaway and has no password to come back with; a long-lived key would
   // make it permanent.
   if (user.is_guest) {
-    co_return api_error(403, "auth.guest_not_allowed", "Guests cannot create API keys; sign up");
+    co_return api_error(Err::auth_guest_not_allowed);
   }
   std::optional<int64_t> days = get_int(call.body, "expiresInDays");
   Result<NewApiKey> k =

@@ -52,6 +52,8 @@ bool app_init(const Env& env) {
   return true;
 }
 
+const HttpApp* current_app() { return app_slot().get(); }
+
 std::string request_header_names() {
   std::string out;
   for (std::string_view name : kRequestHeaders) {
@@ -64,7 +66,7 @@ std::string request_header_names() {
 Task<Response> handle_request(Ctx& ctx) {
   if (!app_slot()) {
     // core_init was never called (a shim bug): fail closed with the usual error shape.
-    co_return runtime_error_response(503, "runtime.not_initialised", "The service is starting");
+    co_return runtime_error_response(Err::runtime_not_initialised);
   }
   co_return co_await app_slot()->handle(ctx);
 }

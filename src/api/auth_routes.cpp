@@ -65,16 +65,53 @@ bool add_auth_routes(HttpApp& app) {
   return add_routes(
       app,
       {
-          post("/api/v1/auth/register", do_register).anyone().rate(kRateAuth).json(kRegisterSchema),
-          post("/api/v1/auth/login", do_login).anyone().rate(kRateAuth).json(kLoginSchema),
-          post("/api/v1/auth/guest", do_guest).anyone().rate(kRateAuth).optional_json(),
-          post("/api/v1/auth/refresh", do_refresh).anyone().rate(kRateAuth).json(kRefreshSchema),
+          post("/api/v1/auth/register", do_register)
+              .anyone()
+              .rate(kRateAuth)
+              .json(kRegisterSchema)
+              .doc("Create an account and sign in", {"Auth"})
+              .answers(201, "AuthSession")
+              .errors({"auth.username_taken"}),
+          post("/api/v1/auth/login", do_login)
+              .anyone()
+              .rate(kRateAuth)
+              .json(kLoginSchema)
+              .doc("Sign in with a username and password", {"Auth"})
+              .answers(200, "AuthSession")
+              .errors({"auth.invalid_credentials", "auth.user_disabled"}),
+          post("/api/v1/auth/guest", do_guest)
+              .anyone()
+              .rate(kRateAuth)
+              .optional_json()
+              .doc("Start a guest session (a fresh account with no password)", {"Auth"})
+              .answers(201, "AuthSession"),
+          post("/api/v1/auth/refresh", do_refresh)
+              .anyone()
+              .rate(kRateAuth)
+              .json(kRefreshSchema)
+              .doc("Trade a refresh token for new tokens (the old one is spent)", {"Auth"})
+              .answers(200, "AuthSession")
+              .errors({"auth.refresh_invalid", "auth.refresh_expired", "auth.refresh_reused",
+                       "auth.user_disabled"}),
           // The tokens it revokes are its subject, not its credential: logging out twice is fine.
-          post("/api/v1/auth/logout", do_logout).anyone().optional_json(kLogoutSchema),
-          get("/api/v1/auth/me", do_me).user(),
+          post("/api/v1/auth/logout", do_logout)
+              .anyone()
+              .optional_json(kLogoutSchema)
+              .doc("Sign out: revoke the session of the bearer token and/or the refresh token",
+                   {"Auth"})
+              .answers(204, "")
+              .errors({"auth.missing_token"}),
+          get("/api/v1/auth/me", do_me)
+              .user()
+              .doc("The signed-in user", {"Auth"})
+              .answers(200, "UserEnvelope"),
           // Every verifier fetches it (and caches it for 5 minutes): a refusal would fail their
           // logins.
-          get("/.well-known/jwks.json", do_jwks).anyone().rate(kRateExempt),
+          get("/.well-known/jwks.json", do_jwks)
+              .anyone()
+              .rate(kRateExempt)
+              .doc("The public keys that verify access tokens (RFC 7517)", {"Auth"})
+              .answers(200, "Jwks"),
       });
 }
 

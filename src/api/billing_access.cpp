@@ -22,8 +22,7 @@ Result<UsageAccess> usage_access(const Call& call, const std::string* for_user) 
   }
   const User& user = signed_in(call);
   if (for_user != nullptr && *for_user != user.id) {
-    return api_error(403, "billing.forbidden",
-                     "Only the admin key can see or record another user's usage");
+    return api_error(Err::billing_forbidden);
   }
   who.user_id = user.id;
   return who;
@@ -96,7 +95,7 @@ Task<Result<std::string>> resolve_user_ref(Ctx& ctx, const json& body) {
   Result<json> row = co_await d1_first(ctx, std::move(s));
   if (!row.ok()) co_return row.take_error();
   const std::string* id = row.value().is_null() ? nullptr : get_string(row.value(), "id");
-  if (id == nullptr) co_return api_error(404, "users.not_found", "User not found");
+  if (id == nullptr) co_return api_error(Err::users_not_found);
   co_return *id;
 }
 

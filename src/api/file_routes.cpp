@@ -58,7 +58,7 @@ Task<Result<Response>> do_analyze(Call& call) {
   Result<FileRecord> f = co_await owned_file(call);
   if (!f.ok()) co_return f.take_error();
   if (f.value().size > static_cast<int64_t>(kMaxExtractBytes)) {
-    co_return api_error(413, "extract.too_large", "The file is too large to analyse");
+    co_return api_error(Err::extract_too_large, "The file is too large to analyse");
   }
   Result<std::string> bytes =
       co_await read_file_bytes(call.ctx, f.value(), static_cast<int64_t>(kMaxExtractBytes));

@@ -35,13 +35,13 @@ Status as_admin(Call& call) {
 Task<Status> admit_caller(Call& call, const RouteDef& def) {
   const Access a = def.access;
   if (a == Access::kUndeclared) {
-    co_return api_error(500, "runtime.route_undeclared", "This route declares no access");
+    co_return api_error(Err::runtime_route_undeclared);
   }
   if (a == Access::kPublic) co_return ok_status();
   if (a == Access::kInternal) {
     // Everyone else learns nothing: the route does not exist for them.
     if (!is_internal_request(call.ctx)) {
-      co_return api_error(404, "http.not_found", "No route matches this path");
+      co_return api_error(Err::http_not_found);
     }
     call.caller = CallerKind::kInternal;
     co_return ok_status();
@@ -92,6 +92,47 @@ Task<Result<Response>> run_gateway_route(Call& call, const RouteDef& def, const 
   }
   co_return rate.annotate(std::move(out), call, def);
 }
+
+#ifdef EDGECHAT_DESCRIBE
+std::vector<std::string_view> gateway_error_codes(const RouteDef& def) {
+  std::vector<std::string_view> codes;
+  auto add = [&codes](std::initializer_list<std::string_view> more) {
+    codes.insert(codes.end(), more.begin(), more.end());
+  };
+  const Access a = def.access;
+  // authenticate(): a bearer that is a JWT access token or an API key (auth/service.hpp).
+  const bool reads_bearer = a == Access::kOptional || a == Access::kUser ||
+                            a == Access::kAccessToken || a == Access::kUserOrAdmin ||
+                            a == Access::kPresigned;
+  if (reads_bearer) {
+    add({"auth.missing_token", "auth.token_malformed", "auth.token_alg_none",
+         "auth.token_alg_mismatch", "auth.token_bad_signature", "auth.token_expired",
+         "auth.token_not_yet_valid", "auth.token_invalid_claims", "auth.token_unknown_kid",
+         "auth.session_revoked", "auth.user_not_found", "auth.user_disabled"});
+    if (a == Access::kAccessToken) {
+      add({"auth.api_key_not_allowed"});
+    } else {
+      add({"auth.api_key_invalid", "auth.api_key_expired", "auth.api_key_revoked"});
+    }
+  }
+  if (a == Access::kAdmin || a == Access::kUserOrAdmin) {
+    add({"admin.key_required", "admin.key_invalid", "admin.disabled"});
+  }
+  if (a == Access::kInternal) add({"http.not_found"});
+  if (def.query_schema != nullptr) add({"validation.failed"});
+  if (def.body != BodyKind::kNone) {
+    add({"http.body_too_large", "http.unsupported_media_type", "http.body_unreadable",
+         "http.invalid_json", "validation.body_not_object", "validation.failed"});
+  }
+  if (def.rate_group != kRateExempt) add({"rate_limit.exceeded"});
+  if (def.method == Method::Post || def.method == Method::Put || def.method == Method::Patch ||
+      def.method == Method::Delete) {
+    add({"idempotency.invalid_key", "idempotency.in_progress", "idempotency.key_reused",
+         "idempotency.not_replayable"});
+  }
+  return codes;
+}
+#endif
 
 bool add_routes(HttpApp& app, std::initializer_list<RouteDef> routes) {
   for (const RouteDef& r : routes) {

@@ -77,8 +77,7 @@ Response replay(const json& row) {
 }
 
 ApiError key_error() {
-  ApiError e = api_error(400, "idempotency.invalid_key",
-                         "Idempotency-Key must be 1–255 printable ASCII characters");
+  ApiError e = api_error(Err::idempotency_invalid_key);
   e.fields = {{"Idempotency-Key", "1-255 printable ASCII characters, no spaces"}};
   return e;
 }
@@ -135,22 +134,17 @@ Task<Result<Response>> run_idempotent(Call& call, const RouteDef& def) {
   const bool owner = claimed.value()[0].changes == 1;
   if (!owner) {
     const std::vector<json>& rows = claimed.value()[1].rows;
-    if (rows.empty()) co_return api_error(409, "idempotency.in_progress", "Retry shortly");
+    if (rows.empty()) co_return api_error(Err::idempotency_in_progress, "Retry shortly");
     const json& row = rows.front();
     if (string_or(row, "request_hash", "") != hash) {
-      co_return api_error(422, "idempotency.key_reused",
-                          "This Idempotency-Key was used for a different request");
+      co_return api_error(Err::idempotency_key_reused);
     }
     if (string_or(row, "state", "") != "done") {
-      ApiError e = api_error(409, "idempotency.in_progress",
-                             "A request with this Idempotency-Key is still running; retry shortly");
+      ApiError e = api_error(Err::idempotency_in_progress);
       co_return e;
     }
     if (row.contains("body") && row["body"].is_null()) {
-      co_return api_error(
-          409, "idempotency.not_replayable",
-          "The request with this Idempotency-Key succeeded, but its answer (a "
-          "stream, or credentials shown once) is not kept; read its result instead");
+      co_return api_error(Err::idempotency_not_replayable);
     }
     co_return replay(row);
   }

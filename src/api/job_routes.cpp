@@ -10,11 +10,13 @@
 // per-instance token, so no client can trigger or forge them:
 //   POST  /internal/jobs/run  {jobId}: a queue message (or its waitUntil stand-in)
 //   POST  /internal/cron      the cron trigger: recover stale jobs, run a cleanup job
-// Another user's job is a 404, like a missing one.
+// Another user's job is a 404, like a missing one. Times are ISO 8601 under /api/v1 and epoch
+// milliseconds under /api/jobs, as seed 003's routes always answered.
 #include "api/caller.hpp"
 #include "api/gateway.hpp"
 #include "api/paging.hpp"
 #include "api/routes.hpp"
+#include "api/time_format.hpp"
 #include "auth/admin.hpp"
 #include "auth/service.hpp"
 #include "bindings/d1.hpp"
@@ -52,8 +54,9 @@ Caller caller_of(const Call& call) {
 
 json cursor_json(const std::string& c) { return c.empty() ? json(nullptr) : json(c); }
 
-Response job_reply(int status, const JobRecord& job, std::optional<json> document = {}) {
-  json body = {{"job", job_json(job)}};
+Response job_reply(const Call& call, int status, const JobRecord& job,
+                   std::optional<json> document = {}) {
+  json body = {{"job", job_json(job, answer_time_format(call))}};
   if (document) body["document"] = std::move(*document);
   Response r = json_reply(status, body);
   if (status == 202) r.headers.emplace_back("location", "/api/v1/jobs/" + job.id);
@@ -85,7 +88,9 @@ Task<Result<Response>> do_list(Call& call) {
   Result<JobPage> page = co_await list_jobs(call.ctx, std::move(q));
   if (!page.ok()) co_return page.take_error();
   json items = json::array();
-  for (const JobRecord& j : page.value().items) items.push_back(job_json(j));
+  for (const JobRecord& j : page.value().items) {
+    items.push_back(job_json(j, answer_time_format(call)));
+  }
   co_return json_reply(200,
                        {{"jobs", items}, {"nextCursor", cursor_json(page.value().next_cursor)}});
 }
@@ -100,7 +105,7 @@ Task<Result<std::string>> job_owner(Call& call, const Caller& who, const json& p
   }
   Result<json> row = co_await d1_first(call.ctx, Stmt("SELECT id FROM users WHERE id = ?1", {*id}));
   if (!row.ok()) co_return row.take_error();
-  if (row.value().is_null()) co_return api_error(404, "users.not_found", "No such user");
+  if (row.value().is_null()) co_return api_error(Err::users_not_found, "No such user");
   co_return *id;
 }
 
@@ -123,7 +128,7 @@ Task<Result<Response>> do_create(Call& call) {
   const JobType* type = find_job_type(call.ctx, type_name);
   if (type == nullptr) co_return field_error("type", "one of " + job_type_names(call.ctx));
   if (type->admin_only && !who.admin) {
-    co_return api_error(403, "jobs.admin_only", "Only the admin key may start this type of job");
+    co_return api_error(Err::jobs_admin_only);
   }
   const json* p = get_object(call.body, "payload");
   json payload = p != nullptr ? *p : json::object();
@@ -147,7 +152,8 @@ Task<Result<Response>> do_create(Call& call) {
       if (!started.ok()) co_return started.take_error();
       Result<JobRecord> job = co_await find_job(call.ctx, started.value().doc.job_id, std::nullopt);
       if (!job.ok()) co_return job.take_error();
-      co_return job_reply(202, job.value(), document_json(started.value().doc));
+      co_return job_reply(call, 202, job.value(),
+                          document_json(started.value().doc, answer_time_format(call)));
     }
     Result<ReindexRequest> req = parse_reindex_request(payload);
     if (!req.ok()) co_return req.take_error();
@@ -156,7 +162,8 @@ Task<Result<Response>> do_create(Call& call) {
     Result<ReindexStarted> started =
         co_await start_reindex(call.ctx, owner.value(), std::move(req.value()));
     if (!started.ok()) co_return started.take_error();
-    co_return job_reply(202, started.value().job, document_json(started.value().doc));
+    co_return job_reply(call, 202, started.value().job,
+                        document_json(started.value().doc, answer_time_format(call)));
   }
 
   // System jobs: cleanup (and the test type).
@@ -174,7 +181,7 @@ Task<Result<Response>> do_create(Call& call) {
   job.delay_s = delay_s;
   Result<JobRecord> made = co_await create_job(call.ctx, std::move(job));
   if (!made.ok()) co_return made.take_error();
-  co_return job_reply(202, made.value());
+  co_return job_reply(call, 202, made.value());
 }
 
 Task<Result<JobRecord>> visible_job(Call& call, const Caller& who) {
@@ -185,7 +192,7 @@ Task<Result<Response>> do_get(Call& call) {
   const Caller who = caller_of(call);
   Result<JobRecord> job = co_await visible_job(call, who);
   if (!job.ok()) co_return job.take_error();
-  co_return job_reply(200, job.value());
+  co_return job_reply(call, 200, job.value());
 }
 
 const Schema kPatch = {
@@ -207,7 +214,7 @@ Task<Result<Response>> do_patch(Call& call) {
                                    : co_await retry_job(call.ctx, std::move(job.value()));
   if (!after.ok()) co_return after.take_error();
   const int status = after.value().state == "running" ? 202 : 200;
-  Response r = json_reply(status, {{"job", job_json(after.value())}});
+  Response r = json_reply(status, {{"job", job_json(after.value(), answer_time_format(call))}});
   co_return r;
 }
 
@@ -222,17 +229,19 @@ Task<Result<Response>> do_run(Call& call) {
     Result<JobRunOutcome> r = co_await run_job(call.ctx, *id, true);
     if (!r.ok()) co_return r.take_error();
     if (!r.value().ran) {
-      co_return api_error(409, "jobs.not_runnable",
+      co_return api_error(Err::jobs_not_runnable,
                           "The job is " + r.value().job.state +
                               (r.value().job.state == "running" ? " elsewhere" : "") +
                               "; only a queued job can be run");
     }
-    ran.push_back(job_json(r.value().job));
+    ran.push_back(job_json(r.value().job, answer_time_format(call)));
   } else {
     const size_t limit = static_cast<size_t>(get_int(call.body, "limit").value_or(10));
     Result<std::vector<JobRunOutcome>> r = co_await run_due_jobs(call.ctx, limit);
     if (!r.ok()) co_return r.take_error();
-    for (const JobRunOutcome& o : r.value()) ran.push_back(job_json(o.job));
+    for (const JobRunOutcome& o : r.value()) {
+      ran.push_back(job_json(o.job, answer_time_format(call)));
+    }
   }
   co_return json_reply(200, {{"ran", ran}, {"count", ran.size()}});
 }
@@ -240,7 +249,7 @@ Task<Result<Response>> do_run(Call& call) {
 Task<Result<Response>> internal_run(Call& call) {
   const std::string* id = get_string(call.body, "jobId");
   if (id == nullptr || id->empty()) {
-    co_return api_error(400, "jobs.malformed", "A job message names its jobId");
+    co_return api_error(Err::jobs_malformed, "A job message names its jobId");
   }
   // A 5xx from here makes the queue redeliver; anything else is final (the row has the outcome).
   Result<JobRunOutcome> r = co_await run_job(call.ctx, *id, false);

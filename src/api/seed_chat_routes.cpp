@@ -40,14 +40,14 @@ json usage_json(const AnswerOutcome& a) {
 Task<Result<Response>> seed000_chat(Call& call) {
   // Seed 000's {query} chat is its users'; only seed 001's {message} admits anonymous visitors.
   if (user_if_any(call) == nullptr) {
-    co_return api_error(401, "auth.missing_token", "Send an access token: Authorization: Bearer …");
+    co_return api_error(Err::auth_missing_token);
   }
   const User& user = signed_in(call);
   Result<TurnRequest> t = parse_turn_request(call.body, "query");
   if (!t.ok()) co_return t.take_error();
   Result<std::vector<ProviderTarget>> targets = co_await turn_targets(call.ctx, t.value());
   if (!targets.ok()) co_return targets.take_error();
-  Result<ChatRecord> chat = api_error(404, "chat.not_found", "Chat not found");
+  Result<ChatRecord> chat = api_error(Err::chat_not_found);
   if (const std::string* sid = get_string(call.body, "sessionId"); sid && !sid->empty()) {
     chat = co_await find_chat(call.ctx, user.id, *sid, ChatAccess::kWrite);
   } else {
@@ -183,9 +183,16 @@ Task<Result<AnswerSpec>> one_shot_spec(Ctx& ctx, const User& u, const json& body
 // Seed 003: a one-shot question through the model router; the answer names who gave it.
 Task<Result<Response>> do_si_ask(Call& call) {
   const User& user = signed_in(call);
-  std::string_view field = find(call.body, "prompt")     ? "prompt"
-                           : find(call.body, "question") ? "question"
-                                                         : "message";
+  // The route's field is `prompt` (`question` and `message` are accepted too): a body with none of
+  // them is refused naming `prompt`.
+  std::string_view field = "prompt";
+  if (!find(call.body, "prompt")) {
+    if (find(call.body, "question")) {
+      field = "question";
+    } else if (find(call.body, "message")) {
+      field = "message";
+    }
+  }
   Result<AnswerSpec> spec = co_await one_shot_spec(call.ctx, user, call.body, field, "si.ask");
   if (!spec.ok()) co_return spec.take_error();
   spec.value().use_documents = get_bool(call.body, "useDocuments").value_or(false);

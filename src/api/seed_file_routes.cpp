@@ -3,6 +3,7 @@
 //                         /api/ingest, /api/documents[/:id] → {success:true,data:…},
 //                         errors {error:"…",details}
 //   seed 003 (Cognomega): POST /api/upload/direct (uploader and route recorded in R2 metadata)
+// Times are epoch milliseconds, as seed 000's tables keep them (the canonical API's are ISO 8601).
 #include "api/caller.hpp"
 #include "api/gateway.hpp"
 #include "api/routes.hpp"
@@ -65,7 +66,7 @@ Task<Result<Response>> put_upload(Call& call) {
     if (!grant.ok()) co_return grant.take_error();
     Result<FileRecord> f = co_await complete_signed_upload(call.ctx, std::move(grant.value()));
     if (!f.ok()) co_return f.take_error();
-    co_return seed_ok(200, file_json(f.value()));
+    co_return seed_ok(200, file_json(f.value(), TimeFormat::kEpochMs));
   }
   // Without a signature: an authenticated direct upload (the "proxy" alternative).
   const User& user = signed_in(call);
@@ -73,7 +74,7 @@ Task<Result<Response>> put_upload(Call& call) {
   if (const std::string* n = call.query_param("filename")) name = *n;
   Result<FileRecord> f = co_await upload_file(call.ctx, user, "/api/r2/upload", name);
   if (!f.ok()) co_return f.take_error();
-  co_return seed_ok(201, file_json(f.value()));
+  co_return seed_ok(201, file_json(f.value(), TimeFormat::kEpochMs));
 }
 
 Task<Result<FileRecord>> file_by_key_param(Call& call, const User& user) {

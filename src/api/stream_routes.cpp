@@ -56,7 +56,7 @@ Task<Result<StreamRow>> owned_stream(Call& call, const User& u) {
                      "streams WHERE id = ? AND user_id = ?",
                      {*call.param("id"), u.id}});
   if (!row.ok()) co_return row.take_error();
-  if (row.value().is_null()) co_return api_error(404, "stream.not_found", "Stream not found");
+  if (row.value().is_null()) co_return api_error(Err::stream_not_found);
   const json& r = row.value();
   StreamRow s;
   s.id = string_or(r, "id", "");
@@ -67,7 +67,7 @@ Task<Result<StreamRow>> owned_stream(Call& call, const User& u) {
   s.created_ms = get_int(r, "created_at").value_or(0);
   s.expires_ms = get_int(r, "expires_at").value_or(0);
   if (static_cast<double>(s.expires_ms) <= call.ctx.now_ms()) {
-    co_return api_error(410, "stream.expired", "This stream has expired");
+    co_return api_error(Err::stream_expired);
   }
   co_return s;
 }
@@ -137,10 +137,9 @@ Task<Result<Response>> do_append(Call& call) {
   Result<StreamRow> s = co_await owned_stream(call, user);
   if (!s.ok()) co_return s.take_error();
   if (s.value().kind != "client") {
-    co_return api_error(409, "stream.read_only",
-                        "A chat generation's stream is written by edgechat");
+    co_return api_error(Err::stream_read_only);
   }
-  if (s.value().state != "open") co_return api_error(409, "stream.closed", "This stream is closed");
+  if (s.value().state != "open") co_return api_error(Err::stream_closed);
   std::vector<json> events;
   if (const json* list = get_array(call.body, "events")) {
     if (list->empty() || list->size() > kMaxAppendEvents) {
@@ -155,7 +154,7 @@ Task<Result<Response>> do_append(Call& call) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     Result<StreamLogState> info = co_await streamlog_info(call.ctx, log_name(s.value().id));
     if (!info.ok()) co_return info.take_error();
-    if (info.value().closed) co_return api_error(409, "stream.closed", "This stream is closed");
+    if (info.value().closed) co_return api_error(Err::stream_closed);
     std::vector<std::string> chunks;
     for (size_t i = 0; i < events.size(); ++i) {
       Result<std::string> c =
@@ -169,12 +168,12 @@ Task<Result<Response>> do_append(Call& call) {
       co_return json_reply(
           200, {{"length", appended.value().length}, {"followers", appended.value().followers}});
     }
-    if (appended.error().code == kStreamLogClosed) {
-      co_return api_error(409, "stream.closed", "This stream is closed");
+    if (appended.error().is(Err::streams_closed)) {
+      co_return api_error(Err::stream_closed);
     }
-    if (appended.error().code != kStreamLogConflict) co_return appended.take_error();
+    if (!appended.error().is(Err::streams_conflict)) co_return appended.take_error();
   }
-  co_return api_error(409, "stream.busy", "The stream is being appended to concurrently; retry");
+  co_return api_error(Err::stream_busy);
 }
 
 Task<Result<Response>> do_close(Call& call) {

@@ -1,11 +1,14 @@
 // Routes that exist only when EDGECHAT_TEST_HOOKS=1 (set by the integration tests, never in
-// wrangler.toml): they let tests prove failure handling that no real request can trigger.
+// wrangler.toml): they let tests prove failure handling that no real request can trigger. Only test
+// builds link this file (the native tests, js-shim/core-test.wasm); the shipped core.wasm links
+// no_test_hooks.cpp instead (CMakeLists.txt).
+#include "core/test_hooks.hpp"
 #include "api/caller.hpp"
 #include "api/gateway.hpp"
 #include "api/routes.hpp"
 #include "bindings/ai.hpp"
 #include "bindings/http_fetch.hpp"
-#include "bindings/kv.hpp"
+#include "bindings/r2.hpp"
 #include "http/stream.hpp"
 #include "providers/sse.hpp"
 
@@ -23,8 +26,8 @@ Task<Result<Response>> trap(Call&) {
 }
 
 // A streamed response: ?n= SSE events, one write each. When the client leaves, the handler learns
-// it from the failed write and records how far it got in KV (key from ?mark=), as a chat handler
-// would store a partial answer.
+// it from the failed write and records how far it got in R2 (key test/stream/{?mark=}), as a chat
+// handler would store a partial answer.
 Task<Result<Response>> stream(Call& call) {
   int n = 3;
   if (const std::string* v = call.query_param("n"))
@@ -41,7 +44,8 @@ Task<Result<Response>> stream(Call& call) {
     if (!wrote.ok()) break;
   }
   if (const std::string* mark = call.query_param("mark")) {
-    bool saved = co_await kv_put(call.ctx, "test:stream:" + *mark, std::to_string(i), 0);
+    Result<R2Object> saved =
+        co_await r2_put(call.ctx, "test/stream/" + *mark, std::to_string(i), {});
     (void)saved;
   }
   Response done = sse_head();
@@ -77,7 +81,7 @@ Task<Result<Response>> relay(Call& call) {
   if (up.value().status != 200) {
     Status aborted = co_await fetch_abort(call.ctx, up.value().stream);
     (void)aborted;
-    co_return api_error(502, "upstream.bad_status",
+    co_return api_error(Err::upstream_bad_status,
                         "The upstream answered " + std::to_string(up.value().status));
   }
   Status opened = co_await open_stream(call.ctx, sse_head());
@@ -117,6 +121,8 @@ Task<Result<Response>> relay(Call& call) {
 Task<Result<Response>> limited(Call&) { co_return json_reply(200, {{"ok", true}}); }
 
 }  // namespace
+
+bool test_hooks_built() { return true; }
 
 bool add_test_hooks(HttpApp& app) {
   return add_routes(app, {

@@ -15,14 +15,14 @@ Status require_admin(const Ctx& ctx) {
   if (sent == nullptr || sent->empty()) sent = ctx.request().header("x-admin-token");
   std::string_view configured = ctx.env("ADMIN_KEY");
   if (configured.size() < kMinAdminKeyBytes) {
-    return api_error(403, "admin.disabled", "Admin routes are disabled: ADMIN_KEY is not set");
+    return api_error(Err::admin_disabled);
   }
   if (sent == nullptr || sent->empty()) {
-    return api_error(401, "admin.key_required", "Send the admin key: X-Admin-Key: …");
+    return api_error(Err::admin_key_required);
   }
   // Hashing first gives both sides the same length, so the compare's time says nothing.
   if (!constant_time_equal(digest_bytes(sha256(*sent)), digest_bytes(sha256(configured)))) {
-    return api_error(403, "admin.key_invalid", "The admin key is not valid");
+    return api_error(Err::admin_key_invalid);
   }
   return ok_status();
 }

@@ -24,9 +24,7 @@ const std::string kVerifySql =
     std::string(kUserColumns) +
     " FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?1";
 
-ApiError invalid_key() {
-  return api_error(401, "auth.api_key_invalid", "The API key is not valid");
-}
+ApiError invalid_key() { return api_error(Err::auth_api_key_invalid); }
 
 ApiKeyRecord record_from_row(const json& row) {
   ApiKeyRecord k;
@@ -83,8 +81,7 @@ Task<Result<NewApiKey>> create_api_key(Ctx& ctx, std::string user_id, std::strin
                         kMaxApiKeysPerUser})});
   if (!r.ok()) co_return r.take_error();
   if (r->changes != 1) {
-    co_return api_error(409, "api_keys.limit_reached",
-                        "This account has the maximum number of API keys; revoke one first");
+    co_return api_error(Err::api_keys_limit_reached);
   }
   co_return NewApiKey{std::move(rec), std::move(key)};
 }
@@ -104,7 +101,7 @@ Task<Status> revoke_api_key(Ctx& ctx, std::string user_id, std::string key_id) {
                 "revoked_at IS NULL",
                 json::array({static_cast<int64_t>(ctx.now_ms()), key_id, user_id})});
   if (!r.ok()) co_return r.take_error();
-  if (r->changes != 1) co_return api_error(404, "api_keys.not_found", "No such API key");
+  if (r->changes != 1) co_return api_error(Err::api_keys_not_found);
   co_return ok_status();
 }
 
@@ -116,12 +113,12 @@ Task<Result<User>> verify_api_key(Ctx& ctx, std::string key) {
   if (!u) co_return invalid_key();
   ctx.user_id = u->id;
   if (get_int(row.value(), "key_revoked_at")) {
-    co_return api_error(401, "auth.api_key_revoked", "This API key has been revoked");
+    co_return api_error(Err::auth_api_key_revoked);
   }
   int64_t now = static_cast<int64_t>(ctx.now_ms());
   std::optional<int64_t> expires = get_int(row.value(), "key_expires_at");
   if (expires && now >= *expires) {
-    co_return api_error(401, "auth.api_key_expired", "This API key has expired");
+    co_return api_error(Err::auth_api_key_expired);
   }
   if (u->disabled) co_return user_disabled_error();
 

@@ -17,13 +17,13 @@ constexpr int kMaxJsonDepth = 8;
 constexpr size_t kMaxKidLength = 128;
 
 ApiError malformed(std::string message) {
-  return api_error(401, "auth.token_malformed", std::move(message));
+  return api_error(Err::auth_token_malformed, std::move(message));
 }
 
 ApiError invalid_claim(std::string_view claim, std::string_view problem) {
   std::string message = "token claim '";
   message.append(claim).append("' ").append(problem);
-  return api_error(401, "auth.token_invalid_claims", std::move(message));
+  return api_error(Err::auth_token_invalid_claims, std::move(message));
 }
 
 // Decodes one base64url segment into a JSON object.
@@ -88,7 +88,7 @@ Result<const VerifyKey*> select_key(const JwtParts& parts, const std::vector<Ver
   if (alg == nullptr) return malformed("token header 'alg' must be a string");
   // RFC 8725 §3.1: never accept an unsecured JWS, however the name is spelled.
   if (ascii_iequals(*alg, "none")) {
-    return api_error(401, "auth.token_alg_none", "unsigned tokens are not accepted");
+    return api_error(Err::auth_token_alg_none);
   }
   // RFC 7515 §4.1.11: we understand no extensions, so a token that marks any as critical must be
   // rejected.
@@ -105,7 +105,7 @@ Result<const VerifyKey*> select_key(const JwtParts& parts, const std::vector<Ver
   // ids, never used as a path, URL or query. Embedded keys (jwk, jku, x5u, x5c) are ignored.
   const std::string* kid = get_string(header, "kid");
   if (kid == nullptr || kid->empty() || kid->size() > kMaxKidLength) {
-    return api_error(401, "auth.token_unknown_kid", "token header 'kid' is missing or invalid");
+    return api_error(Err::auth_token_unknown_kid, "token header 'kid' is missing or invalid");
   }
   const VerifyKey* key = nullptr;
   for (const VerifyKey& candidate : keys) {
@@ -115,12 +115,12 @@ Result<const VerifyKey*> select_key(const JwtParts& parts, const std::vector<Ver
     }
   }
   if (key == nullptr) {
-    return api_error(401, "auth.token_unknown_kid", "token 'kid' matches no known key");
+    return api_error(Err::auth_token_unknown_kid, "token 'kid' matches no known key");
   }
   // RFC 8725 §3.1: the key decides the algorithm, not the token. Otherwise an HS256 token
   // "signed" with the RSA public key as the HMAC secret would verify.
   if (*alg != key->alg) {
-    return api_error(401, "auth.token_alg_mismatch", "token 'alg' does not match its key");
+    return api_error(Err::auth_token_alg_mismatch);
   }
   return key;
 }
@@ -129,7 +129,7 @@ Result<AccessClaims> check_claims(const json& payload, const ClaimRules& rules) 
   // Fail closed: with an empty issuer or audience configured, a token carrying empty claims would
   // otherwise pass. That is a deployment error, not the client's.
   if (rules.issuer.empty() || rules.audience.empty()) {
-    return api_error(500, "auth.misconfigured", "token issuer/audience are not configured");
+    return api_error(Err::auth_misconfigured);
   }
   if (!payload.is_object()) return invalid_claim("payload", "is not an object");
 
@@ -167,12 +167,12 @@ Result<AccessClaims> check_claims(const json& payload, const ClaimRules& rules) 
   // which may be anywhere up to INT64_MAX and would overflow.
   const int64_t earliest = rules.now_s - rules.leeway_s;
   const int64_t latest = rules.now_s + rules.leeway_s;
-  if (*exp < earliest) return api_error(401, "auth.token_expired", "token has expired");
+  if (*exp < earliest) return api_error(Err::auth_token_expired, "token has expired");
   if (*nbf > latest) {
-    return api_error(401, "auth.token_not_yet_valid", "token 'nbf' is in the future");
+    return api_error(Err::auth_token_not_yet_valid, "token 'nbf' is in the future");
   }
   if (*iat > latest) {
-    return api_error(401, "auth.token_not_yet_valid", "token 'iat' is in the future");
+    return api_error(Err::auth_token_not_yet_valid, "token 'iat' is in the future");
   }
   claims.exp = *exp;
   claims.iat = *iat;

@@ -26,9 +26,7 @@ const std::string kAuthenticateSql =
     ", s.revoked_at AS session_revoked_at, s.id AS session_id FROM users u LEFT JOIN sessions s "
     "ON s.id = ?2 AND s.user_id = u.id WHERE u.id = ?1";
 
-ApiError invalid_credentials() {
-  return api_error(401, "auth.invalid_credentials", "Invalid username or password");
-}
+ApiError invalid_credentials() { return api_error(Err::auth_invalid_credentials); }
 
 // Everything a new session needs, prepared before anything is written so that signing can fail
 // without leaving rows behind.
@@ -84,7 +82,7 @@ Task<Result<AuthSession>> insert_user_with_session(Ctx& ctx, User u, std::string
   Result<std::vector<BatchItem>> r = co_await d1_batch(ctx, std::move(stmts));
   if (!r.ok()) {
     if (is_conflict(r.error())) {
-      co_return api_error(409, "auth.username_taken", "That username is already taken");
+      co_return api_error(Err::auth_username_taken);
     }
     co_return r.take_error();
   }
@@ -122,7 +120,7 @@ Task<Result<AuthSession>> register_user(Ctx& ctx, std::string username, std::str
       ctx, Stmt{"SELECT id FROM users WHERE username = ?1", json::array({username})});
   if (!existing.ok()) co_return existing.take_error();
   if (!existing->is_null()) {
-    co_return api_error(409, "auth.username_taken", "That username is already taken");
+    co_return api_error(Err::auth_username_taken);
   }
   Result<std::string> hash = co_await hash_password(ctx, std::move(password));
   if (!hash.ok()) co_return hash.take_error();
@@ -178,26 +176,25 @@ Task<Result<AuthSession>> refresh_session(Ctx& ctx, std::string refresh_token) {
   Result<json> row = co_await d1_first(ctx, Stmt{kRefreshLookupSql, json::array({old_hash})});
   if (!row.ok()) co_return row.take_error();
   if (row->is_null()) {
-    co_return api_error(401, "auth.refresh_invalid", "The refresh token is not valid");
+    co_return api_error(Err::auth_refresh_invalid);
   }
   std::string session_id = string_or(row.value(), "session_id", "");
   std::optional<User> u = user_from_row(row.value());
-  if (!u) co_return api_error(401, "auth.refresh_invalid", "The refresh token is not valid");
+  if (!u) co_return api_error(Err::auth_refresh_invalid);
   ctx.user_id = u->id;
   if (get_int(row.value(), "used_at")) {
     // A rotated-out token came back: it was stolen or replayed. End the whole family.
     Status revoked = co_await revoke_session(ctx, session_id, "reuse");
     if (!revoked.ok()) co_return revoked.take_error();
-    co_return api_error(401, "auth.refresh_reused",
-                        "This refresh token was already used; the session has been revoked");
+    co_return api_error(Err::auth_refresh_reused);
   }
   if (get_int(row.value(), "session_revoked_at")) {
-    co_return api_error(401, "auth.session_revoked", "This session has been revoked");
+    co_return api_error(Err::auth_session_revoked);
   }
   int64_t now = static_cast<int64_t>(ctx.now_ms());
   int64_t session_expires = get_int(row.value(), "session_expires_at").value_or(0);
   if (now >= session_expires) {
-    co_return api_error(401, "auth.refresh_expired", "The refresh token has expired");
+    co_return api_error(Err::auth_refresh_expired);
   }
   if (u->disabled) co_return user_disabled_error();
 
@@ -220,8 +217,7 @@ Task<Result<AuthSession>> refresh_session(Ctx& ctx, std::string refresh_token) {
   if (r.value()[1].changes != 1) {
     Status revoked = co_await revoke_session(ctx, session_id, "reuse");
     if (!revoked.ok()) co_return revoked.take_error();
-    co_return api_error(401, "auth.refresh_reused",
-                        "This refresh token was already used; the session has been revoked");
+    co_return api_error(Err::auth_refresh_reused);
   }
   co_return AuthSession{std::move(*u),
                         IssuedTokens{std::move(access.value()), fresh, st.cfg.access_ttl_s}};
@@ -253,7 +249,7 @@ Task<Status> logout(Ctx& ctx, std::optional<std::string> access_token,
     }
   }
   if (!revoked_any) {
-    co_return api_error(401, "auth.missing_token", "Send a bearer token or a refresh token");
+    co_return api_error(Err::auth_missing_token, "Send a bearer token or a refresh token");
   }
   co_return ok_status();
 }
@@ -284,7 +280,7 @@ Task<Result<User>> authenticate_uncached(Ctx& ctx) {
   AuthState& st = auth_state();
   std::optional<std::string> token = bearer_token(ctx.request().header("authorization"));
   if (!token) {
-    co_return api_error(401, "auth.missing_token", "Send an access token: Authorization: Bearer …");
+    co_return api_error(Err::auth_missing_token);
   }
   // One 3-byte compare routes API keys away; the JWT path below is otherwise unchanged.
   if (is_api_key_token(*token)) co_return co_await verify_api_key(ctx, std::move(*token));
@@ -294,12 +290,12 @@ Task<Result<User>> authenticate_uncached(Ctx& ctx) {
       co_await d1_first(ctx, Stmt{kAuthenticateSql, json::array({claims->sub, claims->sid})});
   if (!row.ok()) co_return row.take_error();
   std::optional<User> u = row->is_null() ? std::nullopt : user_from_row(row.value());
-  if (!u) co_return api_error(401, "auth.user_not_found", "The token's user no longer exists");
+  if (!u) co_return api_error(Err::auth_user_not_found);
   ctx.user_id = u->id;
   if (u->disabled) co_return user_disabled_error();
   if (!claims->sid.empty() && (get_string(row.value(), "session_id") == nullptr ||
                                get_int(row.value(), "session_revoked_at"))) {
-    co_return api_error(401, "auth.session_revoked", "This session has ended; sign in again");
+    co_return api_error(Err::auth_session_revoked, "This session has ended; sign in again");
   }
   co_return std::move(*u);
 }
@@ -307,8 +303,7 @@ Task<Result<User>> authenticate_uncached(Ctx& ctx) {
 Task<Result<User>> authenticate_access_token(Ctx& ctx) {
   std::optional<std::string> token = bearer_token(ctx.request().header("authorization"));
   if (token && is_api_key_token(*token)) {
-    co_return api_error(403, "auth.api_key_not_allowed",
-                        "This needs an access token from signing in; an API key cannot do it");
+    co_return api_error(Err::auth_api_key_not_allowed);
   }
   co_return co_await authenticate(ctx);
 }

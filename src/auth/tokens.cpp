@@ -44,13 +44,13 @@ Task<Result<std::string>> sign_access_token(Ctx& ctx, const AuthConfig& cfg, Key
 Task<Result<AccessClaims>> AccessTokenVerifier::verify(Ctx& ctx, const AuthConfig& cfg,
                                                        KeyRing& ring, std::string token) {
   if (token.size() > kMaxJwtBytes) {
-    co_return api_error(401, "auth.token_malformed", "The access token is malformed");
+    co_return api_error(Err::auth_token_malformed);
   }
   if (auto it = cache_.find(token); it != cache_.end()) {
     if (ring.still_trusted(it->second.kid, ctx.now_ms())) {
       const AccessClaims& c = it->second.claims;
       if (ctx.now_s() > c.exp + cfg.leeway_s) {
-        co_return api_error(401, "auth.token_expired", "The access token has expired");
+        co_return api_error(Err::auth_token_expired);
       }
       co_return AccessClaims(c);
     }
@@ -61,7 +61,7 @@ Task<Result<AccessClaims>> AccessTokenVerifier::verify(Ctx& ctx, const AuthConfi
   Result<std::vector<VerifyKey>> keys = co_await ring.verify_keys(ctx, cfg, false);
   if (!keys.ok()) co_return keys.take_error();
   Result<const VerifyKey*> key = select_key(parts.value(), keys.value());
-  if (!key.ok() && key.error().code == "auth.token_unknown_kid") {
+  if (!key.ok() && key.error().is(Err::auth_token_unknown_kid)) {
     // Perhaps minted by another instance after our ring was loaded: look once more.
     keys = co_await ring.verify_keys(ctx, cfg, true);
     if (!keys.ok()) co_return keys.take_error();
@@ -73,7 +73,7 @@ Task<Result<AccessClaims>> AccessTokenVerifier::verify(Ctx& ctx, const AuthConfi
       co_await rsa_verify(ctx, key.value()->public_jwk, parts->signing_input, parts->signature);
   if (!good.ok()) co_return good.take_error();
   if (!good.value()) {
-    co_return api_error(401, "auth.token_bad_signature", "The access token signature is invalid");
+    co_return api_error(Err::auth_token_bad_signature);
   }
   Result<AccessClaims> claims = check_claims(parts->payload, rules_for(ctx, cfg));
   if (!claims.ok()) co_return claims.take_error();

@@ -29,8 +29,6 @@ json user_json(const User& u) {
           {"createdAt", iso8601_ms(u.created_at_ms)}};
 }
 
-ApiError user_disabled_error() {
-  return api_error(403, "auth.user_disabled", "This account has been disabled");
-}
+ApiError user_disabled_error() { return api_error(Err::auth_user_disabled); }
 
 }  // namespace ec

@@ -41,7 +41,7 @@ void push_ensure_account(std::vector<Stmt>& out, const Ctx& ctx, const std::stri
 }
 
 ApiError insufficient(int64_t required, int64_t balance) {
-  ApiError e = api_error(402, "credits.insufficient",
+  ApiError e = api_error(Err::credits_insufficient,
                          "Not enough credits: this needs up to " + format_credits(required) +
                              " and the balance is " + format_credits(balance));
   e.fields = {{"required", credits_json(required)}, {"balance", credits_json(balance)}};
@@ -82,7 +82,7 @@ Task<Result<CreditAccount>> credit_account(Ctx& ctx, std::string user_id) {
   Result<std::vector<BatchItem>> r = co_await d1_batch(ctx, std::move(stmts));
   if (!r.ok()) co_return r.take_error();
   const json* row = last_row(r.value());
-  if (row == nullptr) co_return api_error(404, "users.not_found", "User not found");
+  if (row == nullptr) co_return api_error(Err::users_not_found);
   co_return CreditAccount{get_int(*row, "balance").value_or(0),
                           get_int(*row, "updated_at").value_or(0)};
 }
@@ -124,7 +124,7 @@ Task<Result<CreditHold>> reserve_credits(Ctx& ctx, std::string user_id, int64_t 
   Result<std::vector<BatchItem>> r = co_await d1_batch(ctx, std::move(stmts));
   if (!r.ok()) co_return r.take_error();
   const json* row = last_row(r.value());
-  if (row == nullptr) co_return api_error(404, "users.not_found", "User not found");
+  if (row == nullptr) co_return api_error(Err::users_not_found);
   hold.balance = get_int(*row, "balance").value_or(0);
   if (get_int(*row, "held").value_or(0) != 1) co_return insufficient(amount, hold.balance);
   hold.amount = amount;
@@ -174,11 +174,11 @@ Task<Result<Charge>> settle_credits(Ctx& ctx, CreditHold hold, UsageRecord usage
   Result<std::vector<BatchItem>> r = co_await d1_batch(ctx, std::move(stmts));
   if (!r.ok()) co_return r.take_error();
   const json* row = last_row(r.value());
-  if (row == nullptr) co_return api_error(404, "users.not_found", "User not found");
+  if (row == nullptr) co_return api_error(Err::users_not_found);
   out.balance = get_int(*row, "balance").value_or(0);
   std::optional<int64_t> charged = get_int(*row, "charged");
   if (!charged) {
-    co_return api_error(409, "credits.already_settled", "This reservation was already settled");
+    co_return api_error(Err::credits_already_settled);
   }
   out.charged = *charged;
   co_return out;
@@ -212,7 +212,7 @@ Task<Result<Charge>> debit_credits(Ctx& ctx, UsageRecord usage) {
   Result<std::vector<BatchItem>> r = co_await d1_batch(ctx, std::move(stmts));
   if (!r.ok()) co_return r.take_error();
   const json* row = last_row(r.value());
-  if (row == nullptr) co_return api_error(404, "users.not_found", "User not found");
+  if (row == nullptr) co_return api_error(Err::users_not_found);
   out.balance = get_int(*row, "balance").value_or(0);
   if (get_int(*row, "debited").value_or(0) != 1) co_return insufficient(cost, out.balance);
   out.charged = cost;
@@ -249,12 +249,12 @@ Task<Result<Adjustment>> adjust_credits(Ctx& ctx, std::string user_id, int64_t a
   Result<std::vector<BatchItem>> r = co_await d1_batch(ctx, std::move(stmts));
   if (!r.ok()) co_return r.take_error();
   const json* row = last_row(r.value());
-  if (row == nullptr) co_return api_error(404, "users.not_found", "User not found");
+  if (row == nullptr) co_return api_error(Err::users_not_found);
   out.balance = get_int(*row, "balance").value_or(0);
   std::optional<int64_t> delta = get_int(*row, "delta");
   if (!delta) {
     ApiError e =
-        api_error(422, "credits.would_go_negative",
+        api_error(Err::credits_would_go_negative,
                   "The balance cannot go below zero (it is " + format_credits(out.balance) + ")");
     e.fields = {{"balance", credits_json(out.balance)}};
     co_return e;

@@ -9,9 +9,9 @@ namespace {
 
 ApiError ai_error(const EffectResult& r) {
   if (r.error == EffectError::kInvalid) {
-    return api_error(502, "ai.bad_reply", "The AI model rejected the request");
+    return api_error(Err::ai_bad_reply, "The AI model rejected the request");
   }
-  return api_error(503, "ai.unavailable", "The AI service is unavailable; try again");
+  return api_error(Err::ai_unavailable);
 }
 
 uint32_t read_u32le(const std::string& s, size_t pos) {
@@ -31,17 +31,17 @@ Task<Result<EmbedBatch>> ai_embed(Ctx& ctx, std::string model, std::vector<std::
   if (!r.ok()) co_return ai_error(r);
   // Raw reply: u32 dims, u32 n, then n × dims little-endian float32 (js-shim/effects-ai.js).
   const std::string& d = r.data;
-  if (d.size() < 8) co_return api_error(502, "ai.bad_reply", "Malformed embedding reply");
+  if (d.size() < 8) co_return api_error(Err::ai_bad_reply, "Malformed embedding reply");
   EmbedBatch out;
   out.dims = read_u32le(d, 0);
   const size_t rows = read_u32le(d, 4);
   if (rows != n || out.dims == 0 || out.dims > 4096 || d.size() != 8 + rows * out.dims * 4) {
-    co_return api_error(502, "ai.bad_reply", "Malformed embedding reply");
+    co_return api_error(Err::ai_bad_reply, "Malformed embedding reply");
   }
   out.values.resize(rows * out.dims);
   std::memcpy(out.values.data(), d.data() + 8, out.values.size() * 4);  // wasm32 and x86: LE
   for (float f : out.values) {
-    if (!std::isfinite(f)) co_return api_error(502, "ai.bad_reply", "Non-finite embedding");
+    if (!std::isfinite(f)) co_return api_error(Err::ai_bad_reply, "Non-finite embedding");
   }
   co_return out;
 }
@@ -51,7 +51,7 @@ Task<Result<json>> ai_run(Ctx& ctx, std::string model, json input) {
       co_await ctx.perform(make_effect("ai.run", {{"model", model}, {"input", std::move(input)}}));
   if (!r.ok()) co_return ai_error(r);
   json v = r.as_json();
-  if (v.is_discarded()) co_return api_error(502, "ai.bad_reply", "Malformed AI reply");
+  if (v.is_discarded()) co_return api_error(Err::ai_bad_reply);
   co_return v;
 }
 
@@ -61,8 +61,7 @@ Task<Result<UpstreamResponse>> ai_stream(Ctx& ctx, std::string model, json input
   if (!r.ok()) co_return ai_error(r);
   json v = r.as_json();
   const std::optional<int64_t> stream = get_int(v, "stream");
-  if (!stream || *stream <= 0)
-    co_return api_error(502, "ai.bad_reply", "Malformed AI stream reply");
+  if (!stream || *stream <= 0) co_return api_error(Err::ai_bad_reply, "Malformed AI stream reply");
   UpstreamResponse out;
   out.status = static_cast<int>(get_int(v, "status").value_or(200));
   if (const json* h = get_object(v, "headers")) out.headers = *h;

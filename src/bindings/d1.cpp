@@ -16,17 +16,16 @@ void append_stmt(std::string& out, const Stmt& s) {
 
 ApiError storage_error(const EffectResult& r) {
   if (r.error == EffectError::kConflict) {
-    return api_error(409, "storage.conflict", "The record conflicts with an existing one");
+    return api_error(Err::storage_conflict);
   }
   // The database refused the statement itself: retrying cannot help, so not 503.
   if (r.error == EffectError::kTooLarge) {
-    return api_error(413, "storage.value_too_large", "A value is too large to store");
+    return api_error(Err::storage_value_too_large);
   }
   if (r.error == EffectError::kInvalid) {
-    return api_error(422, "storage.query_rejected",
-                     "The database cannot run this request (an input is too long or complex)");
+    return api_error(Err::storage_query_rejected);
   }
-  return api_error(503, "storage.unavailable", "The database is unavailable; try again");
+  return api_error(Err::storage_unavailable, "The database is unavailable; try again");
 }
 
 std::vector<json> rows_of(const json& v) {
@@ -47,7 +46,7 @@ Effect stmt_effect(std::string op, const Stmt& s) {
   return e;
 }
 
-bool is_conflict(const ApiError& e) { return e.code == "storage.conflict"; }
+bool is_conflict(const ApiError& e) { return e.is(Err::storage_conflict); }
 
 Task<Result<json>> d1_first(Ctx& ctx, Stmt s) {
   EffectResult r = co_await ctx.perform(stmt_effect("d1.first", s));
@@ -87,7 +86,7 @@ Task<Result<std::vector<BatchItem>>> d1_batch(Ctx& ctx, std::vector<Stmt> stmts)
     }
   }
   if (out.size() != stmts.size()) {
-    co_return api_error(503, "storage.unavailable", "The database returned a partial batch");
+    co_return api_error(Err::storage_unavailable, "The database returned a partial batch");
   }
   co_return out;
 }

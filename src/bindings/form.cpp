@@ -7,12 +7,12 @@ Task<Result<FormData>> read_form(Ctx& ctx, int64_t max_bytes, std::string file_f
       co_await ctx.perform(make_effect("body.form", {{"max", max_bytes}, {"file", file_field}}));
   if (!r.ok()) {
     if (r.error == EffectError::kTooLarge) {
-      co_return api_error(413, "files.too_large", "The file exceeds the size limit");
+      co_return api_error(Err::files_too_large);
     }
     if (r.error == EffectError::kInvalid) {
-      co_return api_error(400, "files.bad_upload", "The multipart body could not be parsed");
+      co_return api_error(Err::files_bad_upload, "The multipart body could not be parsed");
     }
-    co_return api_error(503, "runtime.unavailable", "The upload could not be read; try again");
+    co_return api_error(Err::runtime_unavailable);
   }
   json v = r.as_json();
   FormData out;
@@ -27,7 +27,7 @@ Task<Result<FormData>> read_form(Ctx& ctx, int64_t max_bytes, std::string file_f
     file.filename = string_or(*f, "filename", "");
     file.content_type = string_or(*f, "type", "");
     file.size = get_int(*f, "size").value_or(-1);
-    if (file.size < 0) co_return api_error(400, "files.bad_upload", "Malformed file part");
+    if (file.size < 0) co_return api_error(Err::files_bad_upload, "Malformed file part");
     out.file = std::move(file);
   }
   co_return out;

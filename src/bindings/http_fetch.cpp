@@ -6,9 +6,9 @@ namespace {
 
 ApiError upstream_error(const EffectResult& r) {
   if (r.error == EffectError::kTimeout) {
-    return api_error(504, "upstream.timeout", "The upstream service did not answer in time");
+    return api_error(Err::upstream_timeout);
   }
-  return api_error(502, "upstream.unreachable", "The upstream service could not be reached");
+  return api_error(Err::upstream_unreachable);
 }
 
 }  // namespace

@@ -8,7 +8,7 @@ Task<Status> enqueue_job(Ctx& ctx, json body, int64_t delay_s) {
   json args = {{"body", std::move(body)}};
   if (delay_s > 0) args["delaySeconds"] = delay_s;
   EffectResult r = co_await ctx.perform(make_effect("job.enqueue", args));
-  if (!r.ok()) co_return api_error(503, "jobs.unavailable", "Background work is unavailable");
+  if (!r.ok()) co_return api_error(Err::jobs_unavailable);
   co_return ok_status();
 }
 

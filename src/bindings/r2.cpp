@@ -11,13 +11,13 @@ namespace {
 ApiError r2_error(const EffectResult& r) {
   switch (r.error) {
     case EffectError::kNotFound:
-      return api_error(404, "files.not_found", "No such file");
+      return api_error(Err::files_not_found);
     case EffectError::kTooLarge:
-      return api_error(413, "files.too_large", "The file exceeds the size limit");
+      return api_error(Err::files_too_large);
     case EffectError::kInvalid:
-      return api_error(400, "files.bad_upload", "The upload was incomplete or malformed");
+      return api_error(Err::files_bad_upload);
     default:
-      return api_error(503, "storage.unavailable", "File storage is unavailable; try again");
+      return api_error(Err::storage_unavailable, "File storage is unavailable; try again");
   }
 }
 

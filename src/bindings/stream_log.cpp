@@ -7,27 +7,22 @@ namespace {
 ApiError stream_log_error(const EffectResult& r) {
   switch (r.error) {
     case EffectError::kConflict:
-      return api_error(409, std::string(kStreamLogConflict),
-                       "The stream was written by someone else meanwhile");
+      return api_error(Err::streams_conflict);
     case EffectError::kCancelled:
-      return api_error(409, std::string(kStreamLogClosed), "The stream is closed");
+      return api_error(Err::streams_closed);
     case EffectError::kTooLarge:
-      return api_error(413, std::string(kStreamLogTooLarge), "The stream reached its size limit");
+      return api_error(Err::streams_too_large);
     case EffectError::kNotFound:
-      return api_error(404, std::string(kStreamLogNotFound), "No such stream");
+      return api_error(Err::streams_not_found);
     case EffectError::kInvalid:
       // The core sent arguments the shim refused: a bug here, not the client's.
-      return api_error(500, "streams.invalid", "The stream could not be written");
+      return api_error(Err::streams_invalid);
     default:
-      return api_error(503, std::string(kStreamLogUnavailable),
-                       "Resumable streams are unavailable; try again");
+      return api_error(Err::streams_unavailable);
   }
 }
 
-ApiError malformed() {
-  return api_error(503, std::string(kStreamLogUnavailable),
-                   "Resumable streams are unavailable; try again");
-}
+ApiError malformed() { return api_error(Err::streams_unavailable); }
 
 StreamLogState state_from(const json& v) {
   StreamLogState s;

@@ -19,12 +19,9 @@
 
 namespace ec {
 
-// ApiError codes of the calls below, for callers that act on them.
-inline constexpr std::string_view kStreamLogConflict = "streams.conflict";  // 409: `from` ≠ length
-inline constexpr std::string_view kStreamLogClosed = "streams.closed";      // 409: log closed
-inline constexpr std::string_view kStreamLogTooLarge = "streams.too_large";  // 413: a limit
-inline constexpr std::string_view kStreamLogNotFound = "streams.not_found";  // 404: none/expired
-inline constexpr std::string_view kStreamLogUnavailable = "streams.unavailable";  // 503: retry
+// The calls below fail with Err::streams_conflict (`from` ≠ length), streams_closed (log closed),
+// streams_too_large (a limit), streams_not_found (none or expired) or streams_unavailable (retry);
+// callers that act on one test it with ApiError::is.
 
 struct StreamLogState {
   bool exists = false;
@@ -43,9 +40,9 @@ struct StreamLogAppended {
 
 // Creates the log (idempotent: an existing one is left as is, TTL included). ttl_ms 0 = default.
 Task<Result<StreamLogState>> streamlog_create(Ctx& ctx, std::string name, int64_t ttl_ms);
-// Appends chunks at position `from`, which must be the log's length: else kStreamLogConflict
-// (another writer appended; re-read the length with streamlog_info). kStreamLogClosed when the
-// log was closed, kStreamLogTooLarge past a limit (nothing stored), kStreamLogNotFound when it
+// Appends chunks at position `from`, which must be the log's length: else streams_conflict
+// (another writer appended; re-read the length with streamlog_info). streams_closed when the
+// log was closed, streams_too_large past a limit (nothing stored), streams_not_found when it
 // does not exist.
 Task<Result<StreamLogAppended>> streamlog_append(Ctx& ctx, std::string name, int64_t from,
                                                  std::vector<std::string> chunks);

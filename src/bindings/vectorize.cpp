@@ -8,9 +8,9 @@ namespace {
 
 ApiError vectorize_error(const EffectResult& r) {
   if (r.error == EffectError::kInvalid) {
-    return api_error(502, "vectors.rejected", "The vector index rejected the request");
+    return api_error(Err::vectors_rejected);
   }
-  return api_error(503, "vectors.unavailable", "The vector index is unavailable; try again");
+  return api_error(Err::vectors_unavailable);
 }
 
 json float_array(const float* v, size_t n) {

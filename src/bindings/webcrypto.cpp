@@ -7,7 +7,7 @@ namespace ec {
 namespace {
 
 ApiError crypto_error(std::string_view what) {
-  return api_error(500, "crypto.failed", std::string(what) + " failed");
+  return api_error(Err::crypto_failed, std::string(what) + " failed");
 }
 
 json public_part(const json& jwk) {
@@ -30,7 +30,7 @@ Result<RsaKeyPair> key_pair_from(const EffectResult& r) {
 Task<Result<std::string>> pbkdf2_sha256(Ctx& ctx, std::string password, std::string salt,
                                         int64_t iterations) {
   if (iterations < 1 || iterations > kMaxPbkdf2Iterations) {
-    co_return api_error(500, "crypto.pbkdf2_iterations", "PBKDF2 iteration count out of range");
+    co_return api_error(Err::crypto_pbkdf2_iterations);
   }
   json args = {{"password", std::move(password)},
                {"salt", base64url_encode(salt)},
@@ -67,8 +67,7 @@ Task<Result<RsaKeyPair>> rsa_generate(Ctx& ctx) {
 Task<Result<RsaKeyPair>> rsa_import_pem(Ctx& ctx, std::string pem) {
   EffectResult r =
       co_await ctx.perform(make_effect("crypto.import_pem", {{"pem", std::move(pem)}}));
-  if (!r.ok())
-    co_return api_error(500, "auth.bad_private_key", "PRIVATE_KEY_PEM could not be imported");
+  if (!r.ok()) co_return api_error(Err::auth_bad_private_key);
   co_return key_pair_from(r);
 }
 

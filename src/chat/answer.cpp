@@ -201,8 +201,7 @@ json sources_json(const std::vector<PromptSource>& used, const json& extra_by_n)
 Task<Result<AnswerOutcome>> run_answer(Ctx& ctx, AnswerSpec spec) {
   AnswerOutcome res;
   const double started = ctx.now_ms();
-  if (spec.candidates.empty())
-    co_return api_error(503, "chat.no_provider", "No provider is available");
+  if (spec.candidates.empty()) co_return api_error(Err::chat_no_provider);
   res.message_id = co_await new_id(ctx, "msg_");
 
   auto [sources, source_extra] = co_await retrieve(ctx, spec);
@@ -249,7 +248,7 @@ Task<Result<AnswerOutcome>> run_answer(Ctx& ctx, AnswerSpec spec) {
     }
     std::vector<EffectResult> done = co_await ctx.all(std::move(effects));
     if (!done[0].ok()) {
-      co_return api_error(503, "http.stream_unavailable", "Streaming is unavailable");
+      co_return api_error(Err::http_stream_unavailable);
     }
     if (done.size() == 3 && done[1].ok() && done[2].ok()) {
       out.log = "s:" + res.stream_id;
@@ -269,7 +268,7 @@ Task<Result<AnswerOutcome>> run_answer(Ctx& ctx, AnswerSpec spec) {
   const int64_t grace_ms = env_count(ctx, "RESUME_GRACE_MS", kDefaultResumeGraceMs);
   CollectedAnswer got;
   bool any_text = false;
-  ApiError last_error = api_error(502, "provider.error", "No provider could answer");
+  ApiError last_error = api_error(Err::provider_error, "No provider could answer");
   OpenAiChunkHead oa{spec.openai_id, static_cast<int64_t>(started / 1000), ""};
 
   for (size_t ci = 0; ci < spec.candidates.size() && !any_text; ++ci) {
@@ -310,21 +309,22 @@ Task<Result<AnswerOutcome>> run_answer(Ctx& ctx, AnswerSpec spec) {
             pieces = stream.feed(r.data);
           } else {
             stream.mark_ended();
-            pieces.push_back(error_piece(
-                r.error == EffectError::kTimeout ? "upstream.timeout" : "upstream.unreachable",
-                r.message));
+            pieces.push_back(error_piece(r.error == EffectError::kTimeout
+                                             ? Err::upstream_timeout
+                                             : Err::upstream_unreachable,
+                                         r.message));
           }
         }
       }
       if (stream.is_local()) pieces = stream.next_local();
       if (!keep_generating(ctx, out, grace_ms)) {
-        abort_reason = "http.client_gone";
+        abort_reason = code_of(Err::http_client_gone);
         break;
       }
       for (StreamPiece& p : pieces) {
         if (p.kind == PieceKind::error && !any_text) {
           early_error = true;
-          last_error = api_error(502, p.error_code, "The provider failed");
+          last_error = api_error(p.error, "The provider failed");
           last_error.detail = p.error_message;
           break;
         }
@@ -369,7 +369,7 @@ Task<Result<AnswerOutcome>> run_answer(Ctx& ctx, AnswerSpec spec) {
     res.error_message = last_error.message;
   } else if (res.client_gone) {
     res.status = "partial";
-    res.error_code = "http.client_gone";
+    res.error_code = code_of(Err::http_client_gone);
     res.error_message = "The client disconnected";
   } else if (!got.error_code.empty()) {
     res.status = "partial";
@@ -389,9 +389,7 @@ Task<Result<AnswerOutcome>> run_answer(Ctx& ctx, AnswerSpec spec) {
   if (res.metered) co_await settle_answer(ctx, spec, std::move(hold), res);
   if (!streamed && res.status == "error") {
     co_await record_answer(ctx, spec, res);
-    ApiError e = last_error;
-    if (e.status < 400) e.status = 502;
-    co_return e;
+    co_return last_error;  // a catalog error: its status is already 4xx/5xx
   }
 
   // Store, log and trace before the final event, so a client that sees `done` finds the message.

@@ -40,8 +40,8 @@ constexpr std::string_view kMessageColumns =
     "COALESCE((SELECT v.value FROM message_votes v WHERE v.message_id = m.id AND v.user_id = ?1), "
     "0) AS mine";
 
-ApiError chat_not_found() { return api_error(404, "chat.not_found", "No such chat"); }
-ApiError message_not_found() { return api_error(404, "message.not_found", "No such message"); }
+ApiError chat_not_found() { return api_error(Err::chat_not_found, "No such chat"); }
+ApiError message_not_found() { return api_error(Err::message_not_found); }
 
 json null_if_empty(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 json opt_int(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
@@ -344,7 +344,7 @@ Task<Result<OwnedMessage>> find_message(Ctx& ctx, std::string user_id, std::stri
 
 Task<Result<MessageRecord>> edit_user_message(Ctx& ctx, OwnedMessage owned, std::string content) {
   if (owned.message.role != "user") {
-    co_return api_error(409, "message.not_editable", "Only your own (user) messages can be edited");
+    co_return api_error(Err::message_not_editable);
   }
   const int64_t now = static_cast<int64_t>(ctx.now_ms());
   const std::string chat_id = owned.chat.id;
@@ -413,7 +413,7 @@ Task<Result<ChatRecord>> find_or_create_widget_chat(Ctx& ctx, std::string user_i
   if (r.value()[1].rows.empty()) co_return chat_not_found();
   ChatRecord c = chat_from_row(r.value()[1].rows[0]);
   if (c.origin != "widget" || c.widget_id != widget_id || c.user_id != user_id) {
-    co_return api_error(409, "chat.conflict", "This chat session belongs to another widget");
+    co_return api_error(Err::chat_conflict);
   }
   co_return c;
 }

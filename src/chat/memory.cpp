@@ -45,10 +45,8 @@ const Schema kFrameSchema = {
     field("chatId").string().nullable().length(1, kMaxStreamIdBytes).charset(kIdCharset),
 };
 
-ApiError not_found() { return api_error(404, "memory.not_found", "No such memory stream"); }
-ApiError archived() {
-  return api_error(409, "memory.archived", "The memory stream is archived; reactivate it first");
-}
+ApiError not_found() { return api_error(Err::memory_not_found); }
+ApiError archived() { return api_error(Err::memory_archived); }
 
 json opt_string(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
 json nullable(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
@@ -218,7 +216,7 @@ Task<Result<MemoryStream>> create_memory_stream(Ctx& ctx, std::string user_id, M
                 {s.id, s.user_id, s.stream_id, opt_string(s.goal), s.status, now}));
   if (!ins.ok()) {
     if (is_conflict(ins.error())) {
-      co_return api_error(409, "memory.stream_exists", "A memory stream with this streamId exists");
+      co_return api_error(Err::memory_stream_exists);
     }
     co_return ins.take_error();
   }

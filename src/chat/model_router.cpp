@@ -102,8 +102,8 @@ namespace {
 
 enum class Policy { kDefault, kCheapest, kFastest };
 
-ApiError route_error(std::string code, std::string message, std::string_view field) {
-  ApiError e = api_error(400, std::move(code), message);
+ApiError route_error(Err code, std::string message, std::string_view field) {
+  ApiError e = api_error(code, message);
   e.fields = json::object();
   e.fields[std::string(field)] = std::move(message);
   return e;
@@ -163,7 +163,7 @@ class Router {
   // An explicit provider and/or model (see the header for the rules).
   Result<ModelInfo> resolve(std::string_view provider_name, std::string_view model) const {
     if (!model.empty() && !valid_model_id(model)) {
-      return route_error("chat.invalid_model", "model must be " + std::string(kModelIdRule),
+      return route_error(Err::chat_invalid_model, "model must be " + std::string(kModelIdRule),
                          "model");
     }
     if (!provider_name.empty()) return resolve_for(provider_name, model);
@@ -180,7 +180,7 @@ class Router {
       return resolve_for(model.substr(0, slash), model.substr(slash + 1));
     }
     if (!canonical_provider(model).empty()) return resolve_for(model, "");
-    return route_error("chat.unknown_model",
+    return route_error(Err::chat_unknown_model,
                        "unknown model: write it as provider/model (providers: " + provider_list() +
                            ") or add it to MODELS",
                        "model");
@@ -218,7 +218,7 @@ class Router {
 
   ApiError not_configured(std::string_view provider) const {
     return route_error(
-        "chat.provider_unavailable",
+        Err::chat_provider_unavailable,
         "provider \"" + std::string(provider) +
             "\" is not configured on this server: " + std::string(provider_requirement(provider)),
         "provider");
@@ -227,14 +227,15 @@ class Router {
   Result<ModelInfo> resolve_for(std::string_view provider_name, std::string_view model) const {
     std::string p = canonical_provider(provider_name);
     if (p.empty()) {
-      return route_error("chat.unknown_provider", "unknown provider; providers: " + provider_list(),
-                         "provider");
+      return route_error(Err::chat_unknown_provider,
+                         "unknown provider; providers: " + provider_list(), "provider");
     }
     if (!available(p)) return not_configured(p);
     if (model.empty()) {
       if (p == kProviderLocal) return local_model();
       if (const ModelInfo* d = default_model(table_, p)) return *d;
-      return route_error("chat.unknown_model", "no model is configured for provider " + p, "model");
+      return route_error(Err::chat_unknown_model, "no model is configured for provider " + p,
+                         "model");
     }
     if (const ModelInfo* m = find_model(table_, p, model)) return *m;
     // "openai/gpt-4o" with provider "openai" (or "gemini/…" with "google"): the prefix only
@@ -244,7 +245,7 @@ class Router {
       return resolve_for(p, model.substr(slash + 1));
     }
     if (p == kProviderLocal) {
-      return route_error("chat.unknown_model",
+      return route_error(Err::chat_unknown_model,
                          "the local provider has one model, " + local_model_name(), "model");
     }
     return unlisted(p, model);
@@ -262,7 +263,7 @@ Result<Policy> parse_policy(std::string_view name) {
   if (name.empty() || ascii_iequals(name, "default")) return Policy::kDefault;
   if (ascii_iequals(name, "cheapest")) return Policy::kCheapest;
   if (ascii_iequals(name, "fastest")) return Policy::kFastest;
-  return route_error("chat.unknown_policy",
+  return route_error(Err::chat_unknown_policy,
                      "unknown routing policy; policies: default, cheapest, fastest", "policy");
 }
 

@@ -60,7 +60,8 @@ std::vector<StreamPiece> ProviderStream::feed(std::string_view bytes) {
   }
   if (decoder_.failed()) {
     ended_ = true;
-    out.push_back(error_piece("provider.bad_stream", "an upstream event exceeded the size limit"));
+    out.push_back(
+        error_piece(Err::provider_bad_stream, "an upstream event exceeded the size limit"));
   } else if (ended_ && !finished_) {
     // An SSE stream that simply ends (Gemini always does) finished normally unless it errored
     // (in this read or any earlier one).
@@ -132,7 +133,7 @@ Task<Result<ProviderStream>> open_provider_stream(Ctx& ctx, ProviderTarget targe
   }
   if (target.provider != kProviderOpenAi && target.provider != kProviderOpenAiCompatible &&
       target.provider != kProviderGoogle) {
-    co_return api_error(400, "chat.bad_provider", "Unknown provider");
+    co_return api_error(Err::chat_bad_provider);
   }
   Result<UpstreamResponse> up =
       co_await fetch_start(ctx, provider_http_request(target, req), kProviderConnectTimeoutMs);
@@ -148,7 +149,7 @@ Task<Result<ProviderStream>> open_provider_stream(Ctx& ctx, ProviderTarget targe
     }
     Status aborted = co_await fetch_abort(ctx, stream);
     (void)aborted;
-    ApiError e = api_error(502, "provider.error", "The provider answered with an error");
+    ApiError e = api_error(Err::provider_error);
     e.detail = "HTTP " + std::to_string(status) + ": " + summarize_provider_error(body);
     co_return e;
   }

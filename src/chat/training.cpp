@@ -32,7 +32,7 @@ bool is_source(std::string_view s) {
   return s == "rag_chat" || s == "agent_simulation" || s == "prompt_lab";
 }
 
-ApiError not_found() { return api_error(404, "training.not_found", "No such training example"); }
+ApiError not_found() { return api_error(Err::training_not_found); }
 
 json opt_string(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
@@ -177,8 +177,9 @@ Status check_training_example(const TrainingExample& ex) {
     fields["metadata"] = "at most 16 KiB as JSON";
   }
   if (fields.empty()) return ok_status();
-  return ApiError{
-      400, "validation.failed", "The training example is invalid", std::move(fields), {}};
+  ApiError e = api_error(Err::validation_failed, "The training example is invalid");
+  e.fields = std::move(fields);
+  return e;
 }
 
 Result<TrainingExample> parse_training_example(const json& body, std::string user_id) {

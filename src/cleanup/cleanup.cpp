@@ -98,7 +98,7 @@ Task<Result<json>> run_cleanup(Ctx& ctx, std::vector<std::string> only,
 
 Task<Result<json>> run_cleanup_job(Ctx& ctx, JobRecord job) {
   Result<std::vector<std::string>> only = parse_cleanup_steps(job.payload);
-  if (!only.ok()) co_return api_error(400, "jobs.malformed", "The cleanup job's steps are invalid");
+  if (!only.ok()) co_return api_error(Err::jobs_malformed, "The cleanup job's steps are invalid");
   co_return co_await run_cleanup(ctx, std::move(only.value()), ticket_of(job));
 }
 

@@ -108,14 +108,14 @@ Task<Result<CleanupStepResult>> pending_uploads(Ctx& ctx, CleanupPolicy p) {
 // Inline builds whose request died mid-build (no progress for kInlineBuildStaleMs): the document
 // goes back to its live generation and says why; orphanChunks then removes what the build wrote.
 Task<Result<CleanupStepResult>> stale_builds(Ctx& ctx, CleanupPolicy p) {
+  const ErrorInfo& why = error_info(Err::documents_build_abandoned);
   Result<RunMeta> r = co_await d1_run(
-      ctx,
-      Stmt("UPDATE documents SET " + std::string(kEndBuildSql) +
-               ", error_code = 'documents.build_abandoned', error_message = 'The request building "
-               "this version ended before it finished; ingest it again', updated_at = ?1 "
-               "WHERE uid IN (SELECT uid FROM documents WHERE building IS NOT NULL AND job_id IS "
-               "NULL AND updated_at < ?2 LIMIT ?3)",
-           {p.now_ms, p.now_ms - kInlineBuildStaleMs, p.batch}));
+      ctx, Stmt("UPDATE documents SET " + std::string(kEndBuildSql) +
+                    ", error_code = ?4, error_message = ?5, updated_at = ?1 "
+                    "WHERE uid IN (SELECT uid FROM documents WHERE building IS NOT NULL AND job_id "
+                    "IS NULL AND updated_at < ?2 LIMIT ?3)",
+                {p.now_ms, p.now_ms - kInlineBuildStaleMs, p.batch, std::string(why.code),
+                 std::string(why.message)}));
   if (!r.ok()) co_return r.take_error();
   co_return CleanupStepResult{r.value().changes, r.value().changes >= p.batch};
 }

@@ -1,5 +1,5 @@
 // Effects: descriptions of I/O that the core cannot do itself. The shim performs them against the
-// real bindings (D1, KV, WebCrypto, ...) and hands back an EffectResult. A failure is a value with
+// real bindings (D1, R2, WebCrypto, ...) and hands back an EffectResult. A failure is a value with
 // a typed code, never a trap.
 #pragma once
 
@@ -27,7 +27,7 @@ EffectError effect_error_from_code(std::string_view code);
 std::string_view effect_error_name(EffectError e);
 
 struct Effect {
-  std::string op;       // stable op name: "d1.batch", "kv.get", "crypto.sign", ...
+  std::string op;       // stable op name: "d1.batch", "r2.get", "crypto.sign", ...
   std::string payload;  // op-specific; JSON text unless the op says otherwise
 };
 

@@ -39,13 +39,14 @@ std::optional<std::vector<EffectResult>> decode_results(std::string_view frame, 
 
 }  // namespace
 
-Response runtime_error_response(int status, std::string_view code, std::string_view message) {
+Response runtime_error_response(Err e) {
+  const ErrorInfo& info = error_info(e);
   Response r;
-  r.status = status;
+  r.status = info.status;
   r.headers.emplace_back("content-type", "application/json; charset=utf-8");
-  json body = {{"error", {{"code", code}, {"message", message}}}, {"requestId", nullptr}};
+  json body = {{"error", {{"code", info.code}, {"message", info.message}}}, {"requestId", nullptr}};
   r.body = dump_json(body);
-  json log = {{"level", "error"}, {"msg", "runtime"}, {"status", status}, {"code", code}};
+  json log = {{"level", "error"}, {"msg", "runtime"}, {"status", info.status}, {"code", info.code}};
   r.log_line = dump_json(log);
   return r;
 }
@@ -63,8 +64,7 @@ bool Runtime::init(std::string_view env_json) {
 std::string_view Runtime::start(std::string_view envelope) {
   auto env = decode_envelope(envelope);
   if (!env) {
-    return respond(0, runtime_error_response(400, "request.malformed_envelope",
-                                             "The request could not be decoded"));
+    return respond(0, runtime_error_response(Err::request_malformed_envelope));
   }
   uint32_t id = next_id_++;
   if (next_id_ == 0) next_id_ = 1;  // 0 means "no session" in frames
@@ -79,16 +79,14 @@ std::string_view Runtime::start(std::string_view envelope) {
 std::string_view Runtime::resume(uint32_t id, std::string_view results) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) {
-    return respond(
-        0, runtime_error_response(500, "runtime.unknown_session", "The request's state was lost"));
+    return respond(0, runtime_error_response(Err::runtime_unknown_session));
   }
   Session& s = it->second;
   double now_ms = 0;
   auto decoded = decode_results(results, &now_ms);
   if (!decoded || decoded->size() != s.ctx->expected_results()) {
     sessions_.erase(it);
-    return respond(id, runtime_error_response(500, "runtime.malformed_results",
-                                              "The host returned malformed effect results"));
+    return respond(id, runtime_error_response(Err::runtime_malformed_results));
   }
   s.ctx->advance_clock(now_ms);
   coro::coroutine_handle<> h = s.ctx->deliver(std::move(*decoded));
@@ -107,7 +105,7 @@ std::string_view Runtime::drive(uint32_t id, Session& s, coro::coroutine_handle<
   if (!s.ctx->has_pending()) {
     // Suspended on something other than an effect: a bug in the core, never the client's fault.
     sessions_.erase(id);
-    return respond(id, runtime_error_response(500, "runtime.stalled", "Internal error"));
+    return respond(id, runtime_error_response(Err::runtime_stalled));
   }
   std::vector<Effect> effects = s.ctx->take_pending();
   s.ctx->note_expected(effects.size());

@@ -58,6 +58,6 @@ class Runtime {
 
 // A bare response frame for failures that happen before a handler exists (corrupt envelope,
 // unknown session). Always valid JSON in the error shape used everywhere.
-Response runtime_error_response(int status, std::string_view code, std::string_view message);
+Response runtime_error_response(Err e);
 
 }  // namespace ec

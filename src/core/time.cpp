@@ -36,4 +36,12 @@ std::string iso8601_ms(int64_t epoch_ms) {
   return buf;
 }
 
+json time_json(int64_t epoch_ms, TimeFormat format) {
+  return format == TimeFormat::kIso8601 ? json(iso8601_ms(epoch_ms)) : json(epoch_ms);
+}
+
+json time_json(std::optional<int64_t> epoch_ms, TimeFormat format) {
+  return epoch_ms ? time_json(*epoch_ms, format) : json(nullptr);
+}
+
 }  // namespace ec

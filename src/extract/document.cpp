@@ -11,7 +11,7 @@ Task<Result<ExtractedText>> extract_document(Ctx& ctx, std::string bytes, std::s
   DocFormat fmt = detect_format(content_type, filename, bytes);
   if (fmt == DocFormat::kPdf) co_return co_await extract_pdf(ctx, std::move(bytes));
   if (fmt == DocFormat::kUnsupported) {
-    co_return api_error(422, "extract.unsupported_format",
+    co_return api_error(Err::extract_unsupported_format,
                         "This file type cannot be indexed (supported: text, Markdown, HTML, "
                         "JSON, CSV and text-based PDF)");
   }

@@ -63,7 +63,7 @@ class JsonFlattener {
 Result<ExtractedText> extract_json(std::string_view utf8) {
   std::optional<json> doc = parse_json(utf8);
   if (!doc) {
-    return api_error(422, "extract.malformed", "document is not valid JSON (or nested too deep)");
+    return api_error(Err::extract_malformed, "document is not valid JSON (or nested too deep)");
   }
   TextBuilder b;
   JsonFlattener flat(b, output_budget(utf8.size()));

@@ -327,16 +327,16 @@ Result<std::unique_ptr<TextExtraction>> TextExtraction::start(std::string_view b
                                                               DocFormat fmt) {
   using namespace extract_detail;
   if (bytes.size() > kMaxExtractBytes) {
-    return api_error(413, "extract.too_large", "document is larger than 50 MB");
+    return api_error(Err::extract_too_large, "document is larger than 50 MB");
   }
   if (fmt == DocFormat::kPdf || fmt == DocFormat::kUnsupported) {
-    return api_error(422, "extract.unsupported_format",
+    return api_error(Err::extract_unsupported_format,
                      "no text extractor for format '" + std::string(format_name(fmt)) + "'");
   }
   // UTF-16 is legitimately half NULs, so only text without a UTF-16 BOM is checked.
   bool utf16 = bytes.starts_with("\xFF\xFE") || bytes.starts_with("\xFE\xFF");
   if (!utf16 && mostly_nul(bytes)) {
-    return api_error(422, "extract.binary", "document declared as text contains binary data");
+    return api_error(Err::extract_binary);
   }
   std::unique_ptr<TextExtraction> x(new TextExtraction());
   x->fmt_ = fmt;
@@ -370,8 +370,7 @@ void TextExtraction::step(size_t budget) {
       out_.emplace(extract_csv(utf8_));
       break;
     default:
-      out_.emplace(
-          api_error(422, "extract.unsupported_format", "no text extractor for this format"));
+      out_.emplace(api_error(Err::extract_unsupported_format, "no text extractor for this format"));
   }
   utf8_ = std::string();
 }

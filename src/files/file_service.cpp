@@ -93,7 +93,7 @@ std::optional<int64_t> declared_length(const Ctx& ctx) {
 }
 
 ApiError too_large(int64_t max) {
-  return api_error(413, "files.too_large",
+  return api_error(Err::files_too_large,
                    "The file exceeds the upload limit of " + std::to_string(max) + " bytes");
 }
 
@@ -111,7 +111,7 @@ Task<Status> insert_file(Ctx& ctx, const FileRecord& f, std::string grant_id) {
 
 }  // namespace
 
-json file_json(const FileRecord& f) {
+json file_json(const FileRecord& f, TimeFormat times) {
   return {{"id", f.id},
           {"filename", f.filename},
           {"contentType", f.content_type},
@@ -119,7 +119,7 @@ json file_json(const FileRecord& f) {
           {"key", f.r2_key},
           {"etag", f.etag.empty() ? json(nullptr) : json(f.etag)},
           {"state", f.state},
-          {"createdAt", f.created_ms}};
+          {"createdAt", time_json(f.created_ms, times)}};
 }
 
 UploadPolicy upload_policy(const Ctx& ctx) {
@@ -141,7 +141,7 @@ Result<std::string> check_upload_type(const UploadPolicy& p, std::string_view co
     if (t == mt) return mt;
   }
   // The message never repeats the client's header (errors do not echo submitted values).
-  return api_error(415, "files.unsupported_type",
+  return api_error(Err::files_unsupported_type,
                    mt.empty() ? "The upload needs a Content-Type"
                               : "This file type is not accepted (see ALLOWED_UPLOAD_TYPES)");
 }
@@ -171,7 +171,7 @@ Task<Result<FileRecord>> upload_file(Ctx& ctx, User user, std::string route,
     if (!fd.ok()) co_return fd.take_error();
     form = std::move(fd.value());
     if (!form->file) {
-      co_return api_error(400, "files.missing_file", "The multipart body has no \"file\" part");
+      co_return api_error(Err::files_missing_file);
     }
     if (form->file->size > policy.max_bytes) co_return too_large(policy.max_bytes);
     raw_name = form->file->filename;
@@ -218,18 +218,18 @@ Task<Result<FileRecord>> find_file(Ctx& ctx, std::string user_id, std::string fi
                     " FROM files WHERE id = ?1 AND user_id = ?2 AND state = 'stored'",
                 {file_id, user_id}));
   if (!row.ok()) co_return row.take_error();
-  if (row.value().is_null()) co_return api_error(404, "files.not_found", "No such file");
+  if (row.value().is_null()) co_return api_error(Err::files_not_found);
   co_return file_from_row(row.value());
 }
 
 Task<Result<FileRecord>> find_file_by_key(Ctx& ctx, std::string user_id, std::string key) {
-  if (!key_belongs_to(key, user_id)) co_return api_error(404, "files.not_found", "No such file");
+  if (!key_belongs_to(key, user_id)) co_return api_error(Err::files_not_found);
   Result<json> row = co_await d1_first(
       ctx, Stmt("SELECT " + std::string(kFileColumns) +
                     " FROM files WHERE r2_key = ?1 AND user_id = ?2 AND state = 'stored'",
                 {key, user_id}));
   if (!row.ok()) co_return row.take_error();
-  if (row.value().is_null()) co_return api_error(404, "files.not_found", "No such file");
+  if (row.value().is_null()) co_return api_error(Err::files_not_found);
   co_return file_from_row(row.value());
 }
 
@@ -237,13 +237,12 @@ Task<Result<Response>> download_file(Ctx& ctx, FileRecord f) {
   // R2 is the truth for the size: the row could predate an overwrite by a signed upload.
   Result<std::optional<R2Object>> head = co_await r2_head(ctx, f.r2_key);
   if (!head.ok()) co_return head.take_error();
-  if (!head.value()) co_return api_error(404, "files.not_found", "No such file");
+  if (!head.value()) co_return api_error(Err::files_not_found);
   const int64_t size = head.value()->size;
   RangeDecision d = decide_range(ctx.request().header("range"), size);
   if (d.kind == RangeDecision::kUnsatisfiable) {
     // The usual error envelope (with the request id), plus the size the client should ask within.
-    Response e = error_reply(api_error(416, "files.range_not_satisfiable", "Range not satisfiable"),
-                             ctx.request_id);
+    Response e = error_reply(api_error(Err::files_range_not_satisfiable), ctx.request_id);
     e.headers.emplace_back("accept-ranges", "bytes");
     e.headers.emplace_back("content-range", "bytes */" + std::to_string(size));
     co_return e;
@@ -277,7 +276,7 @@ Task<Status> delete_file(Ctx& ctx, FileRecord f) {
   if (!r.ok()) co_return r.take_error();
   // Two deletes of one file can both get this far; the one whose statement removed the row won,
   // the other answers as if it had come second.
-  if (r.value()[0].changes == 0) co_return api_error(404, "files.not_found", "No such file");
+  if (r.value()[0].changes == 0) co_return api_error(Err::files_not_found);
   co_return ok_status();
 }
 
@@ -306,7 +305,7 @@ Task<Result<std::string>> presign_secret(Ctx& ctx) {
             Stmt("SELECT value FROM generated_secrets WHERE name = 'presign_hmac'")});
   if (!r.ok()) co_return r.take_error();
   const std::vector<json>& rows = r.value()[1].rows;
-  if (rows.empty()) co_return api_error(503, "storage.unavailable", "Storage is unavailable");
+  if (rows.empty()) co_return api_error(Err::storage_unavailable);
   cached = string_or(rows[0], "value", "");
   co_return cached;
 }
@@ -318,8 +317,7 @@ Task<Result<std::string>> presign_base_url(Ctx& ctx) {
   // Host is whatever the client sent: outside local development it would let a caller mint URLs
   // pointing anywhere, so it is used only when it names this machine.
   if (host == nullptr || !is_loopback_host(*host)) {
-    co_return api_error(500, "config.public_base_url_missing",
-                        "This server cannot issue presigned URLs: PUBLIC_BASE_URL is not set");
+    co_return api_error(Err::config_public_base_url_missing);
   }
   EffectResult logged = co_await ctx.perform(make_effect(
       "log.write", {{"line", dump_json({{"level", "warn"},
@@ -386,21 +384,20 @@ static Task<Result<FileRecord>> unclaimable_grant(Ctx& ctx, PresignGrant grant) 
                  {grant.grant_id, grant.key})});
   if (!r.ok()) co_return r.take_error();
   if (!r.value()[0].rows.empty()) {
-    co_return api_error(403, "files.url_used", "This upload URL has already been used");
+    co_return api_error(Err::files_url_used);
   }
   const std::vector<json>& rows = r.value()[1].rows;
-  if (rows.empty()) co_return api_error(404, "files.not_found", "No such upload");
+  if (rows.empty()) co_return api_error(Err::files_not_found, "No such upload");
   if (string_or(rows[0], "state", "") == "uploading") {
-    co_return api_error(409, "files.upload_in_progress",
-                        "Another upload to this URL is in progress; retry if it fails");
+    co_return api_error(Err::files_upload_in_progress);
   }
-  co_return api_error(403, "files.url_used", "This upload URL has already been used");
+  co_return api_error(Err::files_url_used);
 }
 
 Task<Result<FileRecord>> complete_signed_upload(Ctx& ctx, PresignGrant grant) {
   const std::string* ct = ctx.request().header("content-type");
   if (!grant.content_type.empty() && media_type(ct ? *ct : "") != grant.content_type) {
-    co_return api_error(415, "files.unsupported_type",
+    co_return api_error(Err::files_unsupported_type,
                         "The upload must have Content-Type " + grant.content_type);
   }
   std::optional<int64_t> length = declared_length(ctx);
@@ -420,7 +417,7 @@ Task<Result<FileRecord>> complete_signed_upload(Ctx& ctx, PresignGrant grant) {
       ctx, Stmt("SELECT " + std::string(kFileColumns) + " FROM files WHERE grant_id = ?1",
                 {grant.grant_id}));
   if (!row.ok()) co_return row.take_error();
-  if (row.value().is_null()) co_return api_error(404, "files.not_found", "No such upload");
+  if (row.value().is_null()) co_return api_error(Err::files_not_found, "No such upload");
   FileRecord f = file_from_row(row.value());
   R2PutOptions opt;
   opt.content_type = f.content_type;
@@ -449,7 +446,7 @@ Task<Result<FileRecord>> complete_signed_upload(Ctx& ctx, PresignGrant grant) {
                  {f.id, f.size, f.etag, static_cast<int64_t>(ctx.now_ms())})});
   if (!done.ok()) {
     if (is_conflict(done.error())) {
-      co_return api_error(403, "files.url_used", "This upload URL has already been used");
+      co_return api_error(Err::files_url_used);
     }
     co_return done.take_error();
   }

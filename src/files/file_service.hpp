@@ -9,6 +9,7 @@
 #include "core/envelope.hpp"
 #include "core/error.hpp"
 #include "core/task.hpp"
+#include "core/time.hpp"
 #include "files/presign.hpp"
 
 #include <optional>
@@ -30,7 +31,8 @@ struct FileRecord {
   int64_t created_ms = 0;
 };
 
-json file_json(const FileRecord& f);
+// Times are ISO 8601 unless a seed route asks for its own format.
+json file_json(const FileRecord& f, TimeFormat times = TimeFormat::kIso8601);
 
 struct UploadPolicy {
   int64_t max_bytes = int64_t{25} << 20;   // MAX_UPLOAD_BYTES

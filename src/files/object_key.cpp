@@ -108,7 +108,7 @@ Result<std::string> sanitize_filename(std::string_view name) {
     uint32_t cp = 0;
     const size_t len = utf8_sequence(name, i, &cp);
     if (len == 0) {
-      return api_error(400, "files.invalid_filename", "the filename is not valid UTF-8");
+      return api_error(Err::files_invalid_filename);
     }
     i += len;
   }

@@ -34,9 +34,7 @@ std::optional<int64_t> parse_canonical_int(std::string_view s) {
   return v == (uint64_t{1} << 63) ? INT64_MIN : -static_cast<int64_t>(v);
 }
 
-ApiError bad_signature() {
-  return api_error(403, "files.bad_signature", "the signed URL is invalid");
-}
+ApiError bad_signature() { return api_error(Err::files_bad_signature); }
 
 std::string sign(const PresignGrant& g, std::string_view secret) {
   return base64url_encode(digest_bytes(hmac_sha256(secret, presign_canonical_string(g))));
@@ -104,7 +102,7 @@ Result<PresignGrant> verify_worker_url(std::string_view method, std::string_view
   // anyone who cannot sign.
   if (!constant_time_equal(sign(g, secret), *found[5])) return bad_signature();
   if (now_s >= g.expires_s) {
-    return api_error(403, "files.url_expired", "the signed URL has expired");
+    return api_error(Err::files_url_expired);
   }
   return g;
 }

@@ -179,7 +179,7 @@ Result<Graph> parse_llm_graph(std::string_view llm_output, size_t max_entities,
     }
     pos = close + 1;
   }
-  return api_error(422, "graph.invalid_llm_output",
+  return api_error(Err::graph_invalid_llm_output,
                    saw_object ? "the model's reply has no \"entities\" array"
                               : "the model's reply contains no JSON object");
 }

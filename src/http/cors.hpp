@@ -21,8 +21,10 @@ struct CorsPolicy {
 };
 
 inline constexpr std::string_view kCorsAllowMethods = "GET,HEAD,POST,PUT,DELETE,OPTIONS,PATCH";
+// Location: where a 201/202 answer's new resource lives, which a browser client could not read
+// otherwise (it is not a CORS-safelisted response header).
 inline constexpr std::string_view kCorsExposeHeaders =
-    "Content-Type, Content-Disposition, X-Request-Id, X-Credits-Used, X-Credits-Balance, "
+    "Content-Type, Content-Disposition, Location, X-Request-Id, X-Credits-Used, X-Credits-Balance, "
     "X-Tokens-In, X-Tokens-Out, X-Provider, X-Model, Retry-After, X-RateLimit-Limit, "
     "X-RateLimit-Remaining, X-RateLimit-Reset, X-Export-Count, X-Export-Truncated, "
     "X-Export-Next-Cursor, X-Credits-Reserved, Idempotent-Replayed";

@@ -49,6 +49,13 @@ const std::string* Call::param(std::string_view name) const {
 const std::string* Call::query_param(std::string_view name) const {
   return ec::query_param(query, name);
 }
+int64_t Call::query_int(std::string_view name, int64_t fallback) const {
+  const std::string* v = query_param(name);
+  if (v == nullptr) return fallback;
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  return ec == std::errc() && p == v->data() + v->size() ? n : fallback;
+}
 
 bool HttpApp::add(const RouteDef& def) {
   int idx = router_.add(def.method, def.pattern);
@@ -70,9 +77,7 @@ Task<Response> HttpApp::handle(Ctx& ctx) const {
   Response r;
   if (!method) {
     ctx.route = "-";
-    r = error_reply(
-        api_error(501, "http.method_not_supported", "This HTTP method is not supported"),
-        ctx.request_id);
+    r = error_reply(api_error(Err::http_method_not_supported), ctx.request_id);
   } else {
     ctx.decorate_response = [this, &ctx](Response& head) {
       if (head.header("access-control-allow-origin") == nullptr) {
@@ -102,7 +107,7 @@ Task<Result<Response>> HttpApp::dispatch(Ctx& ctx, Method method) const {
       req.header("access-control-request-method") != nullptr) {
     ctx.route = "preflight";
     if (!cfg_.cors.allows(*origin)) {
-      co_return api_error(403, "cors.origin_not_allowed", "This origin is not allowed");
+      co_return api_error(Err::cors_origin_not_allowed);
     }
     co_return preflight_reply(cfg_.cors, *origin, req.header("access-control-request-headers"));
   }
@@ -110,7 +115,7 @@ Task<Result<Response>> HttpApp::dispatch(Ctx& ctx, Method method) const {
   Match m = router_.match(method, req.path);
   if (m.kind == Match::NotFound) {
     ctx.route = "-";
-    co_return api_error(404, "http.not_found", "No route matches this path");
+    co_return api_error(Err::http_not_found);
   }
   if (m.kind == Match::MethodNotAllowed) {
     ctx.route = "-";
@@ -119,7 +124,7 @@ Task<Result<Response>> HttpApp::dispatch(Ctx& ctx, Method method) const {
       r.headers.emplace_back("allow", allow_header(m.allowed));
       co_return r;
     }
-    ApiError e = api_error(405, "http.method_not_allowed", "This method is not allowed here");
+    ApiError e = api_error(Err::http_method_not_allowed);
     Response r = error_reply(e, ctx.request_id);
     r.headers.emplace_back("allow", allow_header(m.allowed));
     co_return r;
@@ -150,8 +155,7 @@ Task<Status> HttpApp::read_body(Call& call, const RouteDef& def) const {
   if (!body.ok()) co_return body.take_error();
   call.body = std::move(body.value());
   if (!call.body.is_object()) {
-    co_return api_error(400, "validation.body_not_object",
-                        "The request body must be a JSON object");
+    co_return api_error(Err::validation_body_not_object);
   }
   if (def.schema != nullptr) co_return validate(call.body, *def.schema, !def.strict_body);
   co_return ok_status();
@@ -163,7 +167,7 @@ Task<Result<json>> HttpApp::read_json_body(Ctx& ctx, const RouteDef& def) const 
   const size_t limit = def.body_limit ? def.body_limit : cfg_.body_limit;
   // Refuse before reading a byte when the client tells us it is too big.
   if (length && *length > limit) {
-    co_return api_error(413, "http.body_too_large",
+    co_return api_error(Err::http_body_too_large,
                         "Request body exceeds " + std::to_string(limit) + " bytes");
   }
   const std::string* ct = req.header("content-type");
@@ -172,24 +176,23 @@ Task<Result<json>> HttpApp::read_json_body(Ctx& ctx, const RouteDef& def) const 
     co_return json::object();
   }
   if (ct == nullptr || !is_json_content_type(*ct)) {
-    co_return api_error(415, "http.unsupported_media_type",
-                        "Content-Type must be application/json");
+    co_return api_error(Err::http_unsupported_media_type);
   }
   json args = {{"max", limit}};
   EffectResult r = co_await ctx.perform(make_effect("body.read", args));
   if (!r.ok()) {
     if (r.error == EffectError::kTooLarge) {
-      co_return api_error(413, "http.body_too_large",
+      co_return api_error(Err::http_body_too_large,
                           "Request body exceeds " + std::to_string(limit) + " bytes");
     }
-    co_return api_error(400, "http.body_unreadable", "The request body could not be read");
+    co_return api_error(Err::http_body_unreadable);
   }
   if (r.data.empty()) {
     if (def.body == BodyKind::kOptionalJson) co_return json::object();
-    co_return api_error(400, "http.invalid_json", "A JSON body is required");
+    co_return api_error(Err::http_invalid_json, "A JSON body is required");
   }
   std::optional<json> parsed = parse_json(r.data, 64);
-  if (!parsed) co_return api_error(400, "http.invalid_json", "The request body is not valid JSON");
+  if (!parsed) co_return api_error(Err::http_invalid_json);
   co_return std::move(*parsed);
 }
 

@@ -51,6 +51,9 @@ struct Call {
 
   const std::string* param(std::string_view name) const;
   const std::string* query_param(std::string_view name) const;
+  // A query parameter the route's query schema declares as an integer (so, once admitted, it
+  // parses), or `fallback` when it was not sent.
+  int64_t query_int(std::string_view name, int64_t fallback) const;
   const std::string* header(std::string_view lower_name) const {
     return ctx.request().header(lower_name);
   }

@@ -23,13 +23,13 @@ Effect open_stream_effect(Ctx& ctx, Response head) {
 
 Task<Status> open_stream(Ctx& ctx, Response head) {
   EffectResult r = co_await ctx.perform(open_stream_effect(ctx, std::move(head)));
-  if (!r.ok()) co_return api_error(503, "http.stream_unavailable", "Streaming is unavailable");
+  if (!r.ok()) co_return api_error(Err::http_stream_unavailable);
   co_return ok_status();
 }
 
 Task<Status> write_stream(Ctx& ctx, std::string bytes) {
   EffectResult r = co_await ctx.perform(Effect{"stream.write", std::move(bytes)});
-  if (!r.ok()) co_return api_error(499, "http.client_gone", "The client disconnected");
+  if (!r.ok()) co_return api_error(Err::http_client_gone);
   co_return ok_status();
 }
 

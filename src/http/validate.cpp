@@ -239,7 +239,7 @@ std::optional<std::string> Field::check(const json& value) const {
 
 Status validate(const json& body, const Schema& schema, bool allow_unknown_fields) {
   if (!body.is_object()) {
-    return api_error(400, "validation.body_not_object", "Request body must be a JSON object");
+    return api_error(Err::validation_body_not_object, "Request body must be a JSON object");
   }
   json fields = json::object();
   for (const Field& f : schema) {
@@ -264,8 +264,9 @@ Status validate(const json& body, const Schema& schema, bool allow_unknown_field
     }
   }
   if (fields.empty()) return ok_status();
-  return ApiError{
-      400, "validation.failed", "Request body failed validation", std::move(fields), {}};
+  ApiError e = api_error(Err::validation_failed, "Request body failed validation");
+  e.fields = std::move(fields);
+  return e;
 }
 
 namespace {
@@ -323,12 +324,13 @@ Status validate_query(const QueryParams& query, const Schema& schema) {
     if (std::optional<std::string> msg = f.check(*value)) fields[f.name()] = std::move(*msg);
   }
   if (fields.empty()) return ok_status();
-  return ApiError{
-      400, "validation.failed", "Query parameters failed validation", std::move(fields), {}};
+  ApiError e = api_error(Err::validation_failed, "Query parameters failed validation");
+  e.fields = std::move(fields);
+  return e;
 }
 
 ApiError field_error(std::string_view field, std::string message) {
-  ApiError e = api_error(400, "validation.failed", "The request is invalid");
+  ApiError e = api_error(Err::validation_failed);
   e.fields = {{std::string(field), std::move(message)}};
   return e;
 }

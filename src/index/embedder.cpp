@@ -70,7 +70,7 @@ Task<Result<std::vector<float>>> embed_texts(Ctx& ctx, EmbedderChoice choice,
     Result<EmbedBatch> b = co_await ai_embed(ctx, choice.model, std::move(part));
     if (!b.ok()) co_return b.take_error();
     if (b.value().dims != kEmbeddingDims) {
-      co_return api_error(502, "ai.bad_reply", "The embedding model returned unexpected dims");
+      co_return api_error(Err::ai_bad_reply, "The embedding model returned unexpected dims");
     }
     std::copy(b.value().values.begin(), b.value().values.end(),
               out.begin() + static_cast<std::ptrdiff_t>(start * kEmbeddingDims));

@@ -25,7 +25,7 @@ constexpr size_t kSweepRunsPerTick = 5;
 
 int64_t now_ms(const Ctx& ctx) { return static_cast<int64_t>(ctx.now_ms()); }
 
-ApiError cancelled_error() { return api_error(409, "jobs.cancelled", "The job was cancelled"); }
+ApiError cancelled_error() { return api_error(Err::jobs_cancelled); }
 
 // The fenced end of an attempt: only the attempt that holds the row may write it.
 // uncount: the claim that found a dead attempt counted one more; the row shows the real tries.
@@ -61,9 +61,9 @@ Task<Status> record_outcome(Ctx& ctx, JobRecord job, Result<json> out) {
     co_return ok_status();
   }
   const ApiError& e = out.error();
-  if (e.code == "jobs.lease_lost") co_return ok_status();  // the row is a newer attempt's
+  if (e.is(Err::jobs_lease_lost)) co_return ok_status();  // the row is a newer attempt's
   std::string_view state = "failed";
-  if (e.code == "jobs.cancelled") {
+  if (e.is(Err::jobs_cancelled)) {
     state = "cancelled";
   } else if (e.status >= 500 && !is_last_attempt(job)) {
     const int64_t delay = retry_delay_s(job_settings(ctx), job.attempts);
@@ -115,7 +115,7 @@ Stmt job_cancel_probe(const JobTicket& t) {
 
 Status job_checkpoint_status(const std::vector<BatchItem>& items, size_t first) {
   if (items.size() < first + 2 || items[first].changes == 0) {
-    return api_error(409, "jobs.lease_lost", "Another attempt has taken over this job");
+    return api_error(Err::jobs_lease_lost);
   }
   const std::vector<json>& probe = items[first + 1].rows;
   if (!probe.empty() && get_int(probe[0], "cancel_requested").value_or(0) != 0) {
@@ -150,16 +150,12 @@ Task<Result<JobRunOutcome>> run_job(Ctx& ctx, std::string id, bool force) {
   const JobType* type = find_job_type(ctx, job.type);
   Status done = ok_status();
   if (type == nullptr) {
-    done = co_await give_up(ctx, nullptr, job, "failed",
-                            api_error(400, "jobs.unknown_type", "This job type does not exist"),
-                            false);
+    done = co_await give_up(ctx, nullptr, job, "failed", api_error(Err::jobs_unknown_type), false);
   } else if (job.cancel_requested) {
     // Flagged while running, and that attempt died before its next checkpoint.
     done = co_await give_up(ctx, type, job, "cancelled", cancelled_error(), true);
   } else if (job.attempts > job.max_attempts) {
-    done = co_await give_up(
-        ctx, type, job, "dead",
-        api_error(503, "jobs.attempt_lost", "The last attempt stopped before it finished"), true);
+    done = co_await give_up(ctx, type, job, "dead", api_error(Err::jobs_attempt_lost), true);
   } else {
     Result<json> out = co_await type->run(ctx, job);
     done = co_await record_outcome(ctx, job, std::move(out));
@@ -225,7 +221,7 @@ Task<Result<JobRecord>> cancel_job(Ctx& ctx, JobRecord job) {
                  {job.id, now}),
             Stmt("SELECT " + std::string(kJobColumns) + " FROM jobs WHERE id = ?1", {job.id})});
   if (!r.ok()) co_return r.take_error();
-  if (r.value()[2].rows.empty()) co_return api_error(404, "jobs.not_found", "No such job");
+  if (r.value()[2].rows.empty()) co_return api_error(Err::jobs_not_found);
   JobRecord after = job_from_row(r.value()[2].rows[0]);
   if (after.state == "cancelled") {
     // Also on a repeated cancel: releasing is idempotent, and a first release may have failed.
@@ -237,17 +233,17 @@ Task<Result<JobRecord>> cancel_job(Ctx& ctx, JobRecord job) {
     co_return after;
   }
   if (after.state == "running") co_return after;
-  co_return api_error(409, "jobs.finished", "The job has already finished");
+  co_return api_error(Err::jobs_finished);
 }
 
 Task<Result<JobRecord>> retry_job(Ctx& ctx, JobRecord job) {
   if (job.state != "failed" && job.state != "dead" && job.state != "cancelled") {
-    co_return api_error(409, "jobs.not_retryable",
+    co_return api_error(Err::jobs_not_retryable,
                         "Only a failed, dead or cancelled job can be retried");
   }
   const JobType* type = find_job_type(ctx, job.type);
   if (type == nullptr) {
-    co_return api_error(409, "jobs.not_retryable", "This job type no longer exists");
+    co_return api_error(Err::jobs_not_retryable, "This job type no longer exists");
   }
   if (type->rearm != nullptr) {
     Status armed = co_await type->rearm(ctx, job);

@@ -21,7 +21,6 @@ json parsed_or(const json& row, std::string_view key, json fallback) {
   return v ? std::move(*v) : fallback;
 }
 
-json opt_ms(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
 json opt_str(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
 }  // namespace
@@ -52,7 +51,7 @@ JobRecord job_from_row(const json& row) {
   return j;
 }
 
-json job_json(const JobRecord& j) {
+json job_json(const JobRecord& j, TimeFormat times) {
   json out = {{"id", j.id},
               {"type", j.type},
               {"state", j.state},
@@ -65,11 +64,11 @@ json job_json(const JobRecord& j) {
               {"error", nullptr},
               {"cancelRequested", j.cancel_requested},
               {"userId", opt_str(j.user_id)},
-              {"runAfter", j.run_after_ms},
-              {"createdAt", j.created_ms},
-              {"updatedAt", j.updated_ms},
-              {"startedAt", opt_ms(j.started_ms)},
-              {"finishedAt", opt_ms(j.finished_ms)}};
+              {"runAfter", time_json(j.run_after_ms, times)},
+              {"createdAt", time_json(j.created_ms, times)},
+              {"updatedAt", time_json(j.updated_ms, times)},
+              {"startedAt", time_json(j.started_ms, times)},
+              {"finishedAt", time_json(j.finished_ms, times)}};
   if (!j.error_code.empty()) {
     out["error"] = {{"code", j.error_code}, {"message", j.error_message}};
   }
@@ -117,7 +116,7 @@ Task<Result<JobRecord>> find_job(Ctx& ctx, std::string id, std::optional<std::st
   }
   Result<json> row = co_await d1_first(ctx, Stmt(sql, std::move(params)));
   if (!row.ok()) co_return row.take_error();
-  if (row.value().is_null()) co_return api_error(404, "jobs.not_found", "No such job");
+  if (row.value().is_null()) co_return api_error(Err::jobs_not_found);
   co_return job_from_row(row.value());
 }
 

@@ -6,6 +6,7 @@
 #include "core/context.hpp"
 #include "core/error.hpp"
 #include "core/task.hpp"
+#include "core/time.hpp"
 
 #include <optional>
 #include <string>
@@ -42,7 +43,8 @@ inline constexpr std::string_view kJobColumns =
     "updated_at, started_at, finished_at";
 
 JobRecord job_from_row(const json& row);
-json job_json(const JobRecord& j);
+// Times are ISO 8601 unless a seed route asks for its own format.
+json job_json(const JobRecord& j, TimeFormat times = TimeFormat::kIso8601);
 
 // succeeded | failed | dead | cancelled: nothing will run it again unless it is retried.
 bool job_state_final(std::string_view state);

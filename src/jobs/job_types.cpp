@@ -1,5 +1,6 @@
 #include "jobs/job_types.hpp"
 
+#include "core/test_hooks.hpp"
 #include "jobs/job_runner.hpp"
 
 #include <vector>
@@ -20,17 +21,19 @@ Task<Result<json>> run_test_job(Ctx& ctx, JobRecord job) {
     if (!s.ok()) co_return s.take_error();
   }
   if (job.attempts <= get_int(job.payload, "failAttempts").value_or(0)) {
-    co_return api_error(503, "test.transient", "Failing as told (transient)");
+    co_return api_error(Err::test_transient);
   }
   if (get_bool(job.payload, "permanent").value_or(false)) {
-    co_return api_error(422, "test.permanent", "Failing as told (permanent)");
+    co_return api_error(Err::test_permanent);
   }
   co_return json{{"attempt", job.attempts}, {"steps", steps}};
 }
 
 constexpr JobType kTestType = {"test", run_test_job, nullptr, nullptr, true};
 
-bool test_hooks(const Ctx& ctx) { return ctx.env("EDGECHAT_TEST_HOOKS") == "1"; }
+bool test_hooks(const Ctx& ctx) {
+  return test_hooks_built() && ctx.env("EDGECHAT_TEST_HOOKS") == "1";
+}
 
 // Per instance, like the route table: filled by app_init, read by every request after it.
 std::vector<JobType>& registered_types() {

@@ -66,9 +66,9 @@ void RateLimit::add_headers(Response& r) const {
 }
 
 Response RateLimit::refusal(const Call& call, const RouteDef& def) const {
-  ApiError e = api_error(429, "rate_limit.exceeded",
-                         "Too many requests: the limit is " + std::to_string(limit) +
-                             "; try again in " + std::to_string(retry_after_s) + " s");
+  ApiError e = api_error(Err::rate_limit_exceeded, "Too many requests: the limit is " +
+                                                       std::to_string(limit) + "; try again in " +
+                                                       std::to_string(retry_after_s) + " s");
   Response r = error_reply(e, call.request_id(), def.style);
   add_headers(r);
   return r;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "bindings/fetch_request.hpp"
+#include "core/error.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -60,14 +61,16 @@ enum class PieceKind { delta, usage, finish, error };
 //            one (Gemini repeats usageMetadata on every chunk), so consumers keep the last.
 //  - finish: `finish_reason` in a common vocabulary: "stop", "length", "content_filter",
 //            "tool_calls", or the provider's own word lowercased.
-//  - error:  `error_code` is stable ("provider.error", "provider.bad_stream", "provider.blocked");
-//            `error_message` is the provider's text, for logs.
+//  - error:  `error` is the catalog entry (Err::provider_error, provider_bad_stream,
+//            provider_blocked, …) and `error_code` its code; `error_message` is the provider's
+//            text, for logs.
 struct StreamPiece {
   PieceKind kind = PieceKind::delta;
   std::string text;
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
   std::string finish_reason;
+  Err error = Err::provider_error;  // kind == error only
   std::string error_code;
   std::string error_message;
 };
@@ -102,10 +105,11 @@ inline StreamPiece finish_piece(std::string reason) {
   return p;
 }
 
-inline StreamPiece error_piece(std::string code, std::string message) {
+inline StreamPiece error_piece(Err code, std::string message) {
   StreamPiece p;
   p.kind = PieceKind::error;
-  p.error_code = std::move(code);
+  p.error = code;
+  p.error_code = code_of(code);
   p.error_message = std::move(message);
   return p;
 }

@@ -137,20 +137,20 @@ std::vector<StreamPiece> gemini_stream_pieces(std::string_view data) {
   std::vector<StreamPiece> out;
   std::optional<json> doc = parse_json(data);
   if (!doc || !(doc->is_object() || doc->is_array())) {
-    out.push_back(error_piece("provider.bad_stream", "unparseable Gemini stream chunk"));
+    out.push_back(error_piece(Err::provider_bad_stream, "unparseable Gemini stream chunk"));
     return out;
   }
   if (const json* err = find_error(*doc)) {
-    out.push_back(error_piece("provider.error", describe_error(*err)));
+    out.push_back(error_piece(Err::provider_error, describe_error(*err)));
     return out;
   }
   if (!doc->is_object()) {
-    out.push_back(error_piece("provider.bad_stream", "unexpected Gemini stream chunk"));
+    out.push_back(error_piece(Err::provider_bad_stream, "unexpected Gemini stream chunk"));
     return out;
   }
   GeminiChunk c = read_chunk(*doc);
   if (!c.block_reason.empty()) {
-    out.push_back(error_piece("provider.blocked", "prompt blocked: " + c.block_reason));
+    out.push_back(error_piece(Err::provider_blocked, "prompt blocked: " + c.block_reason));
   }
   if (!c.text.empty()) out.push_back(delta_piece(std::move(c.text)));
   if (!c.finish_reason.empty()) out.push_back(finish_piece(std::move(c.finish_reason)));
@@ -160,17 +160,17 @@ std::vector<StreamPiece> gemini_stream_pieces(std::string_view data) {
 
 Result<ChatCompletion> parse_gemini_completion(std::string_view body) {
   std::optional<json> doc = parse_json(body);
-  if (!doc) return api_error(502, "provider.bad_reply", "unparseable Gemini response");
+  if (!doc) return api_error(Err::provider_bad_reply, "unparseable Gemini response");
   if (const json* err = find_error(*doc)) {
-    return api_error(502, "provider.error", describe_error(*err));
+    return api_error(Err::provider_error, describe_error(*err));
   }
-  if (!doc->is_object()) return api_error(502, "provider.bad_reply", "unexpected Gemini response");
+  if (!doc->is_object()) return api_error(Err::provider_bad_reply, "unexpected Gemini response");
   GeminiChunk c = read_chunk(*doc);
   if (!c.block_reason.empty()) {
-    return api_error(502, "provider.blocked", "prompt blocked: " + c.block_reason);
+    return api_error(Err::provider_blocked, "prompt blocked: " + c.block_reason);
   }
   if (get_array(*doc, "candidates") == nullptr) {
-    return api_error(502, "provider.bad_reply", "Gemini response has no candidates");
+    return api_error(Err::provider_bad_reply, "Gemini response has no candidates");
   }
   return ChatCompletion{std::move(c.text), c.tokens_in, c.tokens_out, std::move(c.finish_reason)};
 }

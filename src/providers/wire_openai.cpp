@@ -76,11 +76,11 @@ std::vector<StreamPiece> openai_stream_pieces(std::string_view data) {
   if (is_done_sentinel(data)) return out;
   std::optional<json> chunk = parse_json(data);
   if (!chunk || !chunk->is_object()) {
-    out.push_back(error_piece("provider.bad_stream", "unparseable OpenAI stream chunk"));
+    out.push_back(error_piece(Err::provider_bad_stream, "unparseable OpenAI stream chunk"));
     return out;
   }
   if (const json* err = find(*chunk, "error"); err != nullptr && !err->is_null()) {
-    out.push_back(error_piece("provider.error", describe_error(*err)));
+    out.push_back(error_piece(Err::provider_error, describe_error(*err)));
     return out;
   }
   const json* choices = get_array(*chunk, "choices");
@@ -105,19 +105,19 @@ std::vector<StreamPiece> openai_stream_pieces(std::string_view data) {
 Result<ChatCompletion> parse_openai_completion(std::string_view body) {
   std::optional<json> doc = parse_json(body);
   if (!doc || !doc->is_object()) {
-    return api_error(502, "provider.bad_reply", "unparseable OpenAI response");
+    return api_error(Err::provider_bad_reply, "unparseable OpenAI response");
   }
   if (const json* err = find(*doc, "error"); err != nullptr && !err->is_null()) {
-    return api_error(502, "provider.error", describe_error(*err));
+    return api_error(Err::provider_error, describe_error(*err));
   }
   const json* choices = get_array(*doc, "choices");
   if (choices == nullptr || choices->empty()) {
-    return api_error(502, "provider.bad_reply", "OpenAI response has no choices");
+    return api_error(Err::provider_bad_reply, "OpenAI response has no choices");
   }
   const json& choice = (*choices)[0];
   const json* message = get_object(choice, "message");
   if (message == nullptr) {
-    return api_error(502, "provider.bad_reply", "OpenAI response has no message");
+    return api_error(Err::provider_bad_reply, "OpenAI response has no message");
   }
   ChatCompletion c;
   c.text = string_or(*message, "content", "");  // null content (a refusal or tool call) is ""

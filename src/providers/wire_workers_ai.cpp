@@ -44,11 +44,11 @@ std::vector<StreamPiece> workers_ai_stream_pieces(std::string_view data) {
   }
   std::optional<json> doc = parse_json(data);
   if (!doc || !doc->is_object()) {
-    out.push_back(error_piece("provider.bad_stream", "unparseable Workers AI stream chunk"));
+    out.push_back(error_piece(Err::provider_bad_stream, "unparseable Workers AI stream chunk"));
     return out;
   }
   if (const json* err = find(*doc, "error"); err != nullptr && !err->is_null()) {
-    out.push_back(error_piece("provider.error", describe_error(*err)));
+    out.push_back(error_piece(Err::provider_error, describe_error(*err)));
     return out;
   }
   if (find(*doc, "choices") != nullptr) return openai_stream_pieces(data);
@@ -63,9 +63,9 @@ std::vector<StreamPiece> workers_ai_stream_pieces(std::string_view data) {
 }
 
 Result<ChatCompletion> parse_workers_ai_completion(const json& reply) {
-  if (!reply.is_object()) return api_error(502, "provider.bad_reply", "unexpected AI reply");
+  if (!reply.is_object()) return api_error(Err::provider_bad_reply, "unexpected AI reply");
   if (const json* err = find(reply, "error"); err != nullptr && !err->is_null()) {
-    return api_error(502, "provider.error", describe_error(*err));
+    return api_error(Err::provider_error, describe_error(*err));
   }
   ChatCompletion c;
   if (const std::string* text = get_string(reply, "response")) {
@@ -73,7 +73,7 @@ Result<ChatCompletion> parse_workers_ai_completion(const json& reply) {
   } else if (find(reply, "choices") != nullptr) {
     return parse_openai_completion(dump_json(reply));
   } else {
-    return api_error(502, "provider.bad_reply", "AI reply has no response text");
+    return api_error(Err::provider_bad_reply, "AI reply has no response text");
   }
   bool has = false;
   read_usage(reply, c.tokens_in, c.tokens_out, has);

@@ -92,9 +92,6 @@ Task<Result<std::optional<int64_t>>> claim_next_generation(Ctx& ctx, ClaimReques
   co_return get_int(row.value(), "building");
 }
 
-ApiError document_busy_error() {
-  return api_error(409, "documents.busy",
-                   "This document is being built by another request; retry when it is ready");
-}
+ApiError document_busy_error() { return api_error(Err::documents_busy); }
 
 }  // namespace ec

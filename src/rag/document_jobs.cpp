@@ -36,7 +36,7 @@ bool builds_from_chunks(const JobRecord& job) {
 Task<Result<json>> run_document_job(Ctx& ctx, JobRecord job) {
   std::optional<int64_t> gen = get_int(job.payload, "generation");
   if (!gen || job.ref.empty() || job.user_id.empty()) {
-    co_return api_error(400, "jobs.malformed", "The job does not name a document generation");
+    co_return api_error(Err::jobs_malformed, "The job does not name a document generation");
   }
   Result<std::optional<DocumentRecord>> found = co_await job_document(ctx, job);
   if (!found.ok()) co_return found.take_error();
@@ -66,7 +66,7 @@ Task<Result<json>> run_document_job(Ctx& ctx, JobRecord job) {
   // A transient failure with attempts left keeps the document building for the retry; anything
   // else ends this generation, and the document says why. A lost lease is the newer attempt's.
   const bool final_failure = e.status < 500 || is_last_attempt(job);
-  if (e.code != "jobs.lease_lost" && final_failure) {
+  if (!e.is(Err::jobs_lease_lost) && final_failure) {
     Status recorded = co_await record_failure(ctx, doc, *gen, e);
     if (!recorded.ok()) co_return recorded.take_error();
   }
@@ -85,7 +85,7 @@ Task<Status> abandon_document_job(Ctx& ctx, JobRecord job, ApiError why) {
 Task<Status> rearm_document_job(Ctx& ctx, JobRecord job) {
   std::optional<int64_t> gen = get_int(job.payload, "generation");
   if (!gen || job.ref.empty()) {
-    co_return api_error(409, "jobs.not_retryable", "The job does not name a document generation");
+    co_return api_error(Err::jobs_not_retryable, "The job does not name a document generation");
   }
   std::string sql =
       "UPDATE documents SET building = ?3, chunks_done = 0, chunks_total = 0, error_code = NULL, "
@@ -102,7 +102,7 @@ Task<Status> rearm_document_job(Ctx& ctx, JobRecord job) {
   Result<RunMeta> r = co_await d1_run(ctx, Stmt(sql, std::move(params)));
   if (!r.ok()) co_return r.take_error();
   if (r.value().changes == 0) {
-    co_return api_error(409, "jobs.not_retryable",
+    co_return api_error(Err::jobs_not_retryable,
                         "The document has changed since this job ran; start a new job");
   }
   co_return ok_status();
@@ -130,7 +130,7 @@ Task<Result<ReindexStarted>> start_reindex(Ctx& ctx, std::string user_id, Reinde
   DocumentRecord doc = std::move(found.value());
   const bool from_source = !doc.r2_key.empty();
   if (!from_source && doc.generation == 0) {
-    co_return api_error(409, "documents.source_missing",
+    co_return api_error(Err::documents_source_missing,
                         "This document has neither a stored source nor chunks to rebuild from");
   }
   ChunkOptions chunking = doc.chunking;

@@ -152,7 +152,7 @@ DocumentRecord document_from_row(const json& row) {
   return d;
 }
 
-json document_json(const DocumentRecord& d) {
+json document_json(const DocumentRecord& d, TimeFormat times) {
   auto opt_str = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
   json out = {{"id", d.id},
               {"title", d.title},
@@ -167,9 +167,9 @@ json document_json(const DocumentRecord& d) {
               {"chunking", {{"size", d.chunking.max_chars}, {"overlap", d.chunking.overlap}}},
               {"embeddingModel", opt_str(d.embed_model)},
               {"vectorStore", opt_str(d.vector_store)},
-              {"createdAt", d.created_ms},
-              {"updatedAt", d.updated_ms},
-              {"readyAt", d.ready_ms ? json(d.ready_ms) : json(nullptr)}};
+              {"createdAt", time_json(d.created_ms, times)},
+              {"updatedAt", time_json(d.updated_ms, times)},
+              {"readyAt", d.ready_ms ? time_json(d.ready_ms, times) : json(nullptr)}};
   if (d.building) {
     // Chunk counts are the document's own; the job (GET /api/v1/jobs/:id) has attempts and errors.
     out["job"] = {{"id", opt_str(d.job_id)},
@@ -284,7 +284,7 @@ Task<Result<DocumentRecord>> find_document(Ctx& ctx, std::string user_id, std::s
                                       " FROM documents WHERE user_id = ?1 AND id = ?2",
                                   {user_id, id}));
   if (!row.ok()) co_return row.take_error();
-  if (row.value().is_null()) co_return api_error(404, "documents.not_found", "No such document");
+  if (row.value().is_null()) co_return api_error(Err::documents_not_found);
   co_return document_from_row(row.value());
 }
 
@@ -304,7 +304,7 @@ Task<Result<IngestStarted>> start_ingest(Ctx& ctx, User user, IngestRequest req)
     size = f.value().size;
     if (req.title.empty()) req.title = f.value().filename;
     if (size > static_cast<int64_t>(kMaxExtractBytes)) {
-      co_return api_error(413, "extract.too_large", "The file is too large to index");
+      co_return api_error(Err::extract_too_large);
     }
   }
   spec.title = req.title.empty() ? "Untitled" : req.title;
@@ -433,8 +433,7 @@ Task<Status> delete_document(Ctx& ctx, DocumentRecord d) {
   Result<std::vector<BatchItem>> r = co_await d1_batch(ctx, std::move(stmts));
   if (!r.ok()) co_return r.take_error();
   // A concurrent delete got there first: it answers 204 and does the rest.
-  if (r.value()[0].changes == 0)
-    co_return api_error(404, "documents.not_found", "No such document");
+  if (r.value()[0].changes == 0) co_return api_error(Err::documents_not_found);
   if (!d.r2_key.empty()) {
     Status removed = co_await r2_delete(ctx, {d.r2_key});
     (void)removed;  // an object left behind is an orphan: cleanup's R2 scan removes it

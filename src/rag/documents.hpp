@@ -10,6 +10,7 @@
 #include "core/context.hpp"
 #include "core/error.hpp"
 #include "core/task.hpp"
+#include "core/time.hpp"
 #include "text/chunker.hpp"
 
 #include <optional>
@@ -57,8 +58,9 @@ inline constexpr std::string_view kDocumentColumns =
 
 DocumentRecord document_from_row(const json& row);
 // Canonical JSON: id, title, metadata, state, source, counts, model, progress ("job": the job's
-// id, chunk counts and progress) while a generation is being built, and the last error.
-json document_json(const DocumentRecord& d);
+// id, chunk counts and progress) while a generation is being built, and the last error. Times are
+// ISO 8601 unless a seed route asks for its own format.
+json document_json(const DocumentRecord& d, TimeFormat times = TimeFormat::kIso8601);
 
 struct IngestRequest {
   std::string title;

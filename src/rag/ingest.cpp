@@ -190,7 +190,7 @@ Task<Status> index_generation(Ctx& ctx, DocumentRecord doc, int64_t gen, Extract
   if (ticket) {
     Status go_on = job_checkpoint_status(began.value(), 1);
     if (!go_on.ok()) {
-      if (go_on.error().code == "jobs.cancelled") {
+      if (go_on.error().is(Err::jobs_cancelled)) {
         Status dropped = co_await discard_generation(ctx, doc, gen, 0);
         (void)dropped;  // the cancel is what the runner records; cleanup takes leftover rows
       }
@@ -254,7 +254,7 @@ Task<Status> index_generation(Ctx& ctx, DocumentRecord doc, int64_t gen, Extract
       Status go_on = job_checkpoint_status(wrote.value(), doc_update + 1);
       if (!go_on.ok()) {
         // A cancel drops what this build wrote; a lost lease leaves it to the newer attempt.
-        if (go_on.error().code == "jobs.cancelled") {
+        if (go_on.error().is(Err::jobs_cancelled)) {
           Status dropped = co_await discard_generation(ctx, doc, gen, upserted);
           (void)dropped;
         }
@@ -389,7 +389,7 @@ Task<Status> build_generation(Ctx& ctx, DocumentRecord doc, int64_t gen,
 
   if (!bytes) {
     if (doc.r2_key.empty()) {
-      co_return api_error(422, "documents.source_missing", "The document's file was deleted");
+      co_return api_error(Err::documents_source_missing, "The document's file was deleted");
     }
     Result<std::string> got =
         co_await r2_get(ctx, doc.r2_key, static_cast<int64_t>(kMaxExtractBytes));
@@ -404,7 +404,7 @@ Task<Status> build_generation(Ctx& ctx, DocumentRecord doc, int64_t gen,
   Result<std::vector<Chunk>> chunked = chunk_text(text.value(), doc.chunking);
   if (!chunked.ok()) co_return chunked.take_error();
   if (chunked.value().empty()) {
-    co_return api_error(422, "extract.no_text", "The document contains no indexable text");
+    co_return api_error(Err::extract_no_text);
   }
   Status capped = check_chunk_cap(ctx, chunked.value().size());
   if (!capped.ok()) co_return capped;
@@ -434,7 +434,7 @@ Task<Status> rebuild_from_chunks(Ctx& ctx, DocumentRecord doc, int64_t gen, int6
     if (rows.value().size() < 500) break;
   }
   if (chunks.empty()) {
-    co_return api_error(409, "documents.source_missing",
+    co_return api_error(Err::documents_source_missing,
                         "The document's chunks are gone; ingest it again");
   }
   co_return co_await index_generation(ctx, std::move(doc), gen, std::move(text), std::move(chunks),

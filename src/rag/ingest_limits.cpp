@@ -8,7 +8,7 @@ namespace ec {
 Status check_chunk_cap(const Ctx& ctx, size_t chunks) {
   const int64_t cap = env_int(ctx.env(), "MAX_CHUNKS_PER_DOCUMENT", kDefaultMaxChunksPerDocument);
   if (static_cast<int64_t>(chunks) <= cap) return ok_status();
-  return api_error(422, "documents.too_many_chunks",
+  return api_error(Err::documents_too_many_chunks,
                    "The document makes " + std::to_string(chunks) + " chunks; at most " +
                        std::to_string(cap) + " are allowed (use a larger chunkSize or split it)");
 }
@@ -27,7 +27,7 @@ Task<Status> check_storage_quota(Ctx& ctx, std::string user_id, std::string repl
     used = get_int(row.value(), "used").value_or(0);
   }
   if (used + incoming_bytes <= quota) co_return ok_status();
-  co_return api_error(413, "storage.quota_exceeded",
+  co_return api_error(Err::storage_quota_exceeded,
                       "This would store " + std::to_string(used + incoming_bytes) +
                           " bytes of indexed text; your quota is " + std::to_string(quota));
 }

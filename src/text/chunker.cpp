@@ -376,7 +376,9 @@ Status validate_chunk_options(const ChunkOptions& opt) {
   }
   if (opt.overlap >= opt.max_chars) fields["overlap"] = "must be less than max_chars";
   if (fields.empty()) return ok_status();
-  return ApiError{400, "validation.failed", "Invalid chunking options", std::move(fields), {}};
+  ApiError e = api_error(Err::validation_failed, "Invalid chunking options");
+  e.fields = std::move(fields);
+  return e;
 }
 
 Result<std::vector<Chunk>> chunk_text(const ExtractedText& doc, const ChunkOptions& opt) {

@@ -12,7 +12,7 @@ bool llm_configured(const Ctx& ctx) {
 Task<Result<LlmText>> complete_text(Ctx& ctx, std::string system, std::string user,
                                     int max_tokens) {
   if (!llm_configured(ctx)) {
-    co_return api_error(503, "ai.unavailable", "No language model is configured");
+    co_return api_error(Err::ai_unavailable, "No language model is configured");
   }
   std::string model(ctx.env("WORKERS_AI_TEXT_MODEL", "@cf/meta/llama-3.1-8b-instruct"));
   json input = {{"messages", json::array({{{"role", "system"}, {"content", system}},
@@ -30,7 +30,7 @@ Task<Result<LlmText>> complete_text(Ctx& ctx, std::string system, std::string us
       }
     }
   }
-  if (text.empty()) co_return api_error(502, "ai.bad_reply", "The model returned no text");
+  if (text.empty()) co_return api_error(Err::ai_bad_reply, "The model returned no text");
   co_return LlmText{std::move(text), "workers-ai", std::move(model)};
 }
 

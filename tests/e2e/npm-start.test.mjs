@@ -4,10 +4,11 @@
 // official openai SDK, as clients would. Offline: answers come from the local extractive provider.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { createParser } from "eventsource-parser";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import OpenAI from "openai";
@@ -50,7 +51,8 @@ const post = (path, body, token) => politeFetch(`${BASE}${path}`, {
 });
 
 before(async () => {
-  server = spawn("npm", ["start"], {
+  // EDGECHAT_TEST_HOOKS=1 as a var: the shipped core must ignore it (the last test checks).
+  server = spawn("npm", ["start", "--", "--var", "EDGECHAT_TEST_HOOKS:1"], {
     env: { ...process.env, PORT: String(PORT), PERSIST_DIR: state },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -70,6 +72,40 @@ test("health and readiness (migrations applied by npm start)", async () => {
   const ready = await politeFetch(`${BASE}/ready`);
   assert.equal(ready.status, 200);
   assert.equal((await ready.json()).checks.d1, "ok");
+});
+
+// README "Try it", run as written there (only `npm start &` is left out: the suite's server is up,
+// on its own port). It runs before the other tests so that its two anonymous auth requests (it sends
+// them with curl, which does not wait out a 429) fit in the default allowance of 10 a minute.
+test("README: the Try it block works pasted as is", async () => {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const block = readme.split("\n## Try it\n")[1]?.match(/```sh\n([\s\S]*?)\n```/)?.[1];
+  assert.ok(block, "README has a ## Try it section with a sh block");
+  const lines = block.split("\n");
+  assert.match(lines[0], /^npm start &/);
+  const script = lines.slice(1).join("\n").replaceAll("localhost:8787", `127.0.0.1:${PORT}`);
+  assert.doesNotMatch(script, /8787/);
+  const root = new URL("../..", import.meta.url).pathname;
+  const { stdout } = await promisify(execFile)("bash", ["-c", `set -euo pipefail\n${script}`], {
+    cwd: root, timeout: 120_000, maxBuffer: 16 << 20,
+  }).catch((e) => assert.fail(`the block failed (${e.code}):\n${e.stdout}\n${e.stderr}`));
+  // One JSON answer a line until the event stream.
+  const answers = stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  assert.ok(answers.some((a) => a.user?.username === "ada"), stdout);
+  assert.ok(answers.some((a) => a.document?.id === "sample" && a.document.state === "ready"), stdout);
+  assert.ok(answers.some((a) => a.results?.[0]?.documentId === "sample"), stdout);
+  // The chat answer: an event stream that cites the sample and ends well.
+  const sse = stdout.slice(stdout.indexOf("event: start"));
+  const events = [];
+  const parser = createParser({ onEvent: (e) => events.push({ event: e.event, data: JSON.parse(e.data) }) });
+  parser.feed(sse);
+  assert.deepEqual(events.map((e) => e.event).slice(0, 2), ["start", "sources"], sse);
+  assert.equal(events[1].data.sources[0].documentId, "sample");
+  assert.match(answerText(events), /\[1\]/);
+  const done = events.at(-1);
+  assert.equal(done.event, "done", sse);
+  assert.equal(done.data.status, "complete");
+  assert.deepEqual(done.data.citations, [1]);
 });
 
 // Workers static assets (wrangler.toml [assets], public/, headers from public/_headers). These are
@@ -379,4 +415,19 @@ test("rate limits: past the default allowance, 429 with Retry-After and the X-Ra
   const other = await fetch(`${BASE}/api/v1/auth/me`, { headers: { "cf-connecting-ip": "198.51.100.78" } });
   assert.equal(other.status, 401);
   assert.equal(other.headers.get("x-ratelimit-remaining"), "9");
+});
+
+test("no test-only routes: /__test/* is 404 although EDGECHAT_TEST_HOOKS=1 is set", async () => {
+  assert.match(output, /EDGECHAT_TEST_HOOKS/);  // wrangler lists the var among the bindings
+  const headers = { "cf-connecting-ip": "198.51.100.79", "content-type": "application/json" };
+  for (const [method, path] of [["POST", "/__test/trap"], ["POST", "/__test/relay"], ["GET", "/__test/limited"]]) {
+    const r = await fetch(`${BASE}${path}`, { method, headers, body: method === "POST" ? "{}" : undefined });
+    assert.equal(r.status, 404, path);
+    assert.equal((await r.json()).error.code, "http.not_found");
+  }
+  // Nor the `test` job type.
+  const reg = await post("/api/v1/auth/register", { username: `e2e_hooks_${Date.now()}`, password: "correct horse battery" });
+  const job = await post("/api/v1/jobs", { type: "test" }, (await reg.json()).accessToken);
+  assert.equal(job.status, 400);
+  assert.equal((await job.json()).error.fields.type, "one of ingest, reindex, cleanup");
 });

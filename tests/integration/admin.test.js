@@ -4,7 +4,7 @@
 // (vitest.config.js), so an unreferenced object counts as orphaned at once.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, expectError, registerUser } from "./helpers.js";
+import { api, expectError, registerUser, ISO_MS } from "./helpers.js";
 
 const ADMIN = { "x-admin-key": env.ADMIN_KEY };
 const DAY = 86_400_000;
@@ -37,8 +37,12 @@ describe("admin: the key guard", () => {
       const r = await api("GET", "/api/admin/ping", { headers });
       expect(r.status, r.text).toBe(200);
       expect(r.json).toMatchObject({ ok: true, version: expect.any(String) });
-      expect(Math.abs(r.json.time - Date.now())).toBeLessThan(60_000);
+      expect(Math.abs(r.json.time - Date.now())).toBeLessThan(60_000);  // seed 003: epoch ms
     }
+    // The canonical route answers ISO 8601, like the rest of /api/v1.
+    const v1 = await api("GET", "/api/v1/admin/ping", { headers: ADMIN });
+    expect(v1.json.time).toMatch(ISO_MS);
+    expect(Math.abs(Date.parse(v1.json.time) - Date.now())).toBeLessThan(60_000);
     const cors = await api("OPTIONS", "/api/v1/admin/ping", {
       headers: { origin: "https://admin.example", "access-control-request-method": "GET", "access-control-request-headers": "x-admin-key" },
     });

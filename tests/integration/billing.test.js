@@ -5,7 +5,7 @@
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
-import worker from "../../js-shim/worker.js";
+import worker from "./worker-entry.js";
 import { api, BASE, expectError, registerUser } from "./helpers.js";
 
 const ADMIN = { "x-admin-key": env.ADMIN_KEY };

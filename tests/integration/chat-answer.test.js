@@ -353,6 +353,9 @@ describe("seed chat routes", () => {
     expect(ask3.json).toMatchObject({ provider: "google", status: "complete" });
     expect(ask3.headers.get("x-provider")).toBe("google");
     expect(Number(ask3.headers.get("x-tokens-out"))).toBeGreaterThan(0);
+    // A validation error names the field the route takes: `prompt` (not the chat routes' `message`).
+    const noPrompt = await api("POST", "/api/si/ask", { token: t, body: { provider: "local" } });
+    expect(expectError(noPrompt, 400, "validation.failed").fields).toEqual({ prompt: expect.any(String) });
     const b = await api("GET", "/api/ai/binding", { token: t });
     expect(b.json.binding).toBe(true);
     expect(b.json.providers.map((p) => p.provider)).toContain("local");

@@ -4,7 +4,7 @@
 // inputs go through the JOBS queue and its consumer (js-shim/worker.js `queue`).
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, expectError, registerUser } from "./helpers.js";
+import { api, expectError, registerUser, ISO_MS } from "./helpers.js";
 
 const fixture = (name) => Uint8Array.from(atob(env.TEST_FIXTURES[name]), (c) => c.charCodeAt(0));
 
@@ -108,6 +108,8 @@ describe("documents: ingest, search, delete", () => {
     const again = await ingest(u.accessToken, { docId: "garden", title: "Tomato notes v2", content: "Peppers like warm soil and little water." });
     expect(again.status).toBe(201);
     expect(again.json.document).toMatchObject({ id: "garden", title: "Tomato notes v2", state: "ready" });
+    for (const t of ["createdAt", "updatedAt", "readyAt"]) expect(again.json.document[t]).toMatch(ISO_MS);
+    expect(Date.parse(again.json.document.readyAt)).toBeGreaterThanOrEqual(Date.parse(again.json.document.createdAt));
     const old = await search(u.accessToken, { query: "tomato blight", mode: "keyword" });
     expect(old.results.map((r) => r.documentId)).not.toContain("garden");
     const fresh = await search(u.accessToken, { query: "peppers warm soil", mode: "keyword" });

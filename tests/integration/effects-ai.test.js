@@ -65,7 +65,7 @@ describe("bindings", () => {
   });
 
   it("returns undefined for ops it does not own", async () => {
-    expect(await runAiEffect("kv.get", { key: "k" }, aiEnv())).toBeUndefined();
+    expect(await runAiEffect("r2.head", { key: "k" }, aiEnv())).toBeUndefined();
     expect(await runAiEffect("ai.nope", {}, aiEnv())).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@
 // MAX_UPLOAD_BYTES = 256 KiB (vitest.config.js).
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, expectError, registerUser } from "./helpers.js";
+import { api, expectError, registerUser, ISO_MS } from "./helpers.js";
 
 const enc = new TextEncoder();
 
@@ -20,6 +20,8 @@ describe("files: upload, metadata, download, delete", () => {
     const f = r.json.file;
     expect(f).toMatchObject({ filename: "hello.txt", contentType: "text/plain", size: 16, state: "stored" });
     expect(f.key).toBe(`${u.user.id}/${f.id}/hello.txt`);
+    expect(f.createdAt).toMatch(ISO_MS);
+    expect(Math.abs(Date.parse(f.createdAt) - Date.now())).toBeLessThan(60_000);
     const obj = await env.BUCKET.head(f.key);
     expect(obj.customMetadata).toMatchObject({ uploader: u.user.id, route: "/api/v1/files" });
 

@@ -1,12 +1,16 @@
 // Shared helpers for the Miniflare integration tests. Every request goes through SELF.fetch, i.e.
-// the real Worker entry (js-shim/worker.js) and the real core.wasm, against local D1/KV.
+// the real Worker (js-shim/worker.js over core-test.wasm: tests/integration/worker-entry.js), against
+// local D1, R2 and Durable Objects.
 import { SELF, env } from "cloudflare:test";
 import { expect } from "vitest";
+import { checkAnswer } from "./contract.js";
 
 export const BASE = "https://edgechat.test";
 
 // Errors of the canonical API: {"error":{"code","message","fields?"},"requestId"}.
 export const HEX32 = /^[0-9a-f]{32}$/;
+// A time in the canonical API (/api/v1): ISO 8601 UTC with milliseconds.
+export const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /**
  * One request. `body`: an object/array/number is JSON-encoded with Content-Type application/json;
@@ -35,6 +39,8 @@ export async function api(method, path, { body, headers = {}, token, init = {} }
   } catch {
     json = null;
   }
+  // Every answer is held to openapi.json (tests/integration/contract.js).
+  checkAnswer(method, path, res.status, res.headers.get("content-type"), json);
   return { status: res.status, headers: res.headers, text, json };
 }
 

@@ -1,7 +1,7 @@
 // The HTTP layer: health/ready, routing errors, methods, CORS, body limits, content types, JSON
 // parsing and request ids — through the real Worker.
 import { describe, it, expect } from "vitest";
-import { api, expectError, uniqueName, HEX32, PASSWORD } from "./helpers.js";
+import { api, expectError, registerUser, uniqueName, HEX32, PASSWORD } from "./helpers.js";
 
 const ALLOWED = "https://app.example";
 const OTHER_ALLOWED = "https://admin.example";
@@ -138,6 +138,14 @@ describe("CORS", () => {
       "X-Tokens-Out", "X-Provider", "X-Model"]) {
       expect(exposed).toContain(h);
     }
+  });
+
+  it("a create's Location is exposed, so a browser client can follow it", async () => {
+    const u = await registerUser({ prefix: "corsloc" });
+    const made = await api("POST", "/api/v1/chats", { token: u.accessToken, body: {}, headers: { origin: ALLOWED } });
+    expect(made.status, made.text).toBe(201);
+    expect(made.headers.get("location")).toBe(`/api/v1/chats/${made.json.chat.id}`);
+    expect(list(made, "access-control-expose-headers")).toContain("Location");
   });
 
   it("error responses to an allowed origin carry CORS too", async () => {

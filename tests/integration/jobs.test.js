@@ -6,7 +6,7 @@
 import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult,
   waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../../js-shim/worker.js";
+import worker from "./worker-entry.js";
 import { api, expectError, registerUser } from "./helpers.js";
 
 const ADMIN = { "x-admin-key": env.ADMIN_KEY };
@@ -43,12 +43,15 @@ describe("jobs: the queue, retries, dead-letter, cancel", () => {
     const dead = await waitJob(job.id, (j) => j.state === "dead");
     expect(dead).toMatchObject({ attempts: 3, error: { code: "test.transient" }, progressNote: "step 2 of 2" });
     expect(dead.progress).toBeCloseTo(2 / 3);
-    expect(dead.finishedAt).toBeGreaterThan(0);
+    expect(dead.finishedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Date.parse(dead.finishedAt)).toBeGreaterThanOrEqual(Date.parse(dead.createdAt));
 
     // Retried by hand, it runs its attempts again (and, still failing, ends dead again).
     const retried = await admin("PATCH", `/api/jobs/${job.id}`, { action: "retry" });
     expect(retried.status, retried.text).toBe(200);
     expect(retried.json.job).toMatchObject({ state: "queued", attempts: 0, error: null });
+    // Seed 003's /api/jobs keeps epoch milliseconds; /api/v1 answers ISO 8601 (above).
+    expect(retried.json.job.createdAt).toBe(Date.parse(dead.createdAt));
     const again = await waitJob(job.id, (j) => j.state === "dead");
     expect(again.attempts).toBe(3);
   });

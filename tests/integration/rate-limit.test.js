@@ -5,7 +5,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { performEffect } from "../../js-shim/effects.js";
-import { RateLimiter } from "../../js-shim/rate-limiter.js";
+import { RateLimiter } from "./worker-entry.js";
 import { api, registerUser } from "./helpers.js";
 
 const TEST_LIMIT = { anonymous: 20, user: 40, periodSeconds: 3600 };

@@ -5,7 +5,7 @@ import { env } from "cloudflare:test";
 import { decodeJwt } from "jose";
 // The same module instances the Worker uses (vitest-pool-workers runs it in the test isolate), so
 // the tests can see the isolate's core: its open session count and whether it was reset.
-import wasmModule from "../../js-shim/core.wasm";
+import wasmModule from "../../js-shim/core-test.wasm";
 import { getCore } from "../../js-shim/core.js";
 import { api, expectError, registerUser, uniqueName, PASSWORD, HEX32 } from "./helpers.js";
 

@@ -78,8 +78,9 @@ TEST_CASE("CORS: allowed origins, preflight, refusal") {
   CHECK(*ok.header("access-control-allow-credentials") == "true");
   CHECK(*ok.header("vary") == "Origin");
   const std::string& expose = *ok.header("access-control-expose-headers");
-  for (const char* name : {"X-Request-Id", "X-Credits-Used", "X-Credits-Balance", "X-Tokens-In",
-                           "X-Tokens-Out", "X-Provider", "X-Model", "Content-Disposition"}) {
+  for (const char* name :
+       {"X-Request-Id", "X-Credits-Used", "X-Credits-Balance", "X-Tokens-In", "X-Tokens-Out",
+        "X-Provider", "X-Model", "Content-Disposition", "Location"}) {
     CHECK(expose.find(name) != std::string::npos);
   }
   CHECK(h.request("GET", "/health", {{"origin", "https://evil.example"}})

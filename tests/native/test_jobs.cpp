@@ -1,6 +1,7 @@
 // Jobs: the runner's state machine (claim, progress, retry with backoff, dead-letter, cancel,
 // lease expiry and fencing) and the routes over it, driven through the FakeHost with real SQLite.
 // The "test" job type (EDGECHAT_TEST_HOOKS=1) fails as told, so every transition is reachable.
+#include "core/time.hpp"
 #include "crypto/encoding.hpp"
 #include "jobs/job_runner.hpp"
 #include "jobs/job_settings.hpp"
@@ -153,7 +154,7 @@ TEST_CASE("a failing job is retried with backoff, records progress, then is dead
   CHECK(after1["error"]["code"] == "test.transient");
   CHECK(after1["progress"].get<double>() == Approx(2.0 / 3));
   CHECK(after1["progressNote"] == "step 2 of 2");
-  CHECK(after1["runAfter"] == static_cast<int64_t>(j.h.now_ms) + 10000);
+  CHECK(after1["runAfter"] == iso8601_ms(static_cast<int64_t>(j.h.now_ms) + 10000));
   REQUIRE(j.sent.size() == 2);
   CHECK(j.sent[1]["delaySeconds"] == 10);
 
@@ -168,7 +169,7 @@ TEST_CASE("a failing job is retried with backoff, records progress, then is dead
   CHECK(dead["state"] == "dead");
   CHECK(dead["attempts"] == 3);
   CHECK(dead["error"]["code"] == "test.transient");
-  CHECK(dead["finishedAt"] == static_cast<int64_t>(j.h.now_ms));
+  CHECK(dead["finishedAt"] == iso8601_ms(static_cast<int64_t>(j.h.now_ms)));
   CHECK(j.sent.size() == 3);  // nothing more is queued
 
   // A dead job can be retried by hand: fresh attempts, queued and delivered again.
@@ -201,7 +202,7 @@ TEST_CASE("a permanent error fails a job at once; success records the result", "
   CHECK(ok["progress"] == 1.0);
   CHECK(ok["result"] == json{{"attempt", 1}, {"steps", 1}});
   CHECK(ok["error"].is_null());
-  CHECK(ok["startedAt"].is_number());
+  CHECK(ok["startedAt"].is_string());
   // PATCH on a finished job: cancel is refused, retry only for failed/dead/cancelled.
   CHECK(j.admin("PATCH", "/api/jobs/" + good, {{"action", "cancel"}}).status == 409);
   CHECK(j.admin("PATCH", "/api/jobs/" + good, {{"action", "retry"}}).body_json["error"]["code"] ==
@@ -219,7 +220,7 @@ TEST_CASE("cancel: a queued job at once, a running one at its next checkpoint", 
   REQUIRE(c.status == 200);
   CHECK(c.body_json["job"]["state"] == "cancelled");
   CHECK(c.body_json["job"]["cancelRequested"] == true);
-  CHECK(c.body_json["job"]["finishedAt"].is_number());
+  CHECK(c.body_json["job"]["finishedAt"].is_string());
   j.h.advance_seconds(3600);
   CHECK(j.deliver(queued).body_json["ran"] == false);  // its message arrives: nothing runs
   // Cancelling again is harmless.
@@ -306,6 +307,29 @@ TEST_CASE("an attempt that died is reclaimed after its lease; the stale attempt 
   CHECK(dead["state"] == "dead");
   CHECK(dead["attempts"] == 2);
   CHECK(dead["error"]["code"] == "jobs.attempt_lost");
+}
+
+TEST_CASE("job times: ISO 8601 under /api/v1, epoch milliseconds under seed 003's /api/jobs",
+          "[jobs]") {
+  JobsHost j;
+  const auto now = static_cast<int64_t>(j.h.now_ms);
+  HttpResult made = j.admin("POST", "/api/v1/jobs", {{"type", "test"}, {"delaySeconds", 60}});
+  REQUIRE(made.status == 202);
+  const json canonical = made.body_json["job"];
+  CHECK(canonical["createdAt"] == iso8601_ms(now));
+  CHECK(canonical["updatedAt"] == iso8601_ms(now));
+  CHECK(canonical["runAfter"] == iso8601_ms(now + 60000));
+  CHECK(canonical["startedAt"].is_null());
+  CHECK(canonical["finishedAt"].is_null());
+  const std::string id = canonical["id"].get<std::string>();
+  const json seed = j.admin("GET", "/api/jobs/" + id).body_json["job"];
+  CHECK(seed["createdAt"] == now);
+  CHECK(seed["runAfter"] == now + 60000);
+  CHECK(seed["finishedAt"].is_null());
+  CHECK(j.admin("GET", "/api/jobs").body_json["jobs"][0]["createdAt"] == now);
+  CHECK(j.admin("GET", "/api/v1/jobs").body_json["jobs"][0]["createdAt"] == iso8601_ms(now));
+  const json cancelled = j.admin("PATCH", "/api/jobs/" + id, {{"action", "cancel"}}).body_json;
+  CHECK(cancelled["job"]["finishedAt"] == now);
 }
 
 TEST_CASE("POST /api/jobs/run runs a job now or the due ones; the cron sweeper redelivers",
@@ -674,4 +698,38 @@ TEST_CASE(
   CHECK(j.as(ann, "POST", "/api/v1/jobs",
              {{"type", "reindex"}, {"payload", {{"documentId", "nope"}}}})
             .status == 404);
+}
+
+TEST_CASE(
+    "a document whose source is gone: 409 documents.source_missing, and its job fails at once",
+    "[jobs][rag]") {
+  JobsHost j({{"INGEST_INLINE_BYTES", "64"}});
+  Account ann = sign_up(j.h, "ann");
+  // A first ingest cancelled before it ran (no generation), then the document loses its source as
+  // deleting the file behind it does: nothing is left to rebuild from.
+  HttpResult never =
+      j.as(ann, "POST", "/api/v1/documents", {{"docId", "never"}, {"content", long_text(10)}});
+  REQUIRE(never.status == 202);
+  const std::string never_job = never.body_json["document"]["job"]["id"].get<std::string>();
+  REQUIRE(j.as(ann, "PATCH", "/api/v1/jobs/" + never_job, {{"action", "cancel"}}).status == 200);
+  j.h.query("UPDATE documents SET r2_key = NULL WHERE id = 'never'");
+  HttpResult refused = j.as(ann, "POST", "/api/v1/jobs",
+                            {{"type", "reindex"}, {"payload", {{"documentId", "never"}}}});
+  CHECK(refused.status == 409);
+  CHECK(refused.body_json["error"]["code"] == "documents.source_missing");
+
+  // A queued build whose source key is gone by the time it runs fails at once (a 4xx: a retry
+  // cannot bring the source back), with the same code on the job and the document.
+  HttpResult kept =
+      j.as(ann, "POST", "/api/v1/documents", {{"docId", "kept"}, {"content", long_text(10)}});
+  REQUIRE(kept.status == 202);
+  j.h.query(
+      "UPDATE documents SET r2_key = NULL, pending = json_set(pending, '$.r2Key', NULL) "
+      "WHERE id = 'kept'");
+  json job = j.deliver(kept.body_json["document"]["job"]["id"].get<std::string>()).body_json["job"];
+  CHECK(job["state"] == "failed");
+  CHECK(job["error"]["code"] == "documents.source_missing");
+  json doc = j.as(ann, "GET", "/api/v1/documents/kept").body_json["document"];
+  CHECK(doc["state"] == "failed");
+  CHECK(doc["error"]["code"] == "documents.source_missing");
 }

@@ -106,7 +106,7 @@ TEST_CASE("router: default choice follows the environment", "[model_router]") {
                                    "openai-compatible/llama3.1", kLocal});
   }
   SECTION("openai when keyed and AI is not bound") {
-    Deployment d{{{"EDGECHAT_BINDINGS", "DB,KV"}, {"OPENAI_API_KEY", "sk"}}};
+    Deployment d{{{"EDGECHAT_BINDINGS", "BUCKET,DB"}, {"OPENAI_API_KEY", "sk"}}};
     CHECK(names(d.route(req("", ""))) == std::vector<std::string>{"openai/gpt-4o-mini", kLocal});
   }
   SECTION("google with GEMINI_API_KEY or GOOGLE_API_KEY") {

@@ -24,7 +24,7 @@ namespace {
 std::string fixture(const std::string& name) { return ec::testing::read_fixture("pdf/" + name); }
 
 struct Run {
-  Result<ExtractedText> result = api_error(500, "unset", "");
+  Result<ExtractedText> result = ApiError{};
   int batches = 0;
   size_t largest_max = 0;
 };

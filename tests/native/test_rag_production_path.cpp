@@ -94,7 +94,7 @@ std::string register_token(FakeHost& h, const std::string& name) {
 
 std::map<std::string, std::string> production_env() {
   auto env = FakeHost::default_env();
-  env["EDGECHAT_BINDINGS"] = "AI,BUCKET,DB,KV,VECTOR_INDEX";
+  env["EDGECHAT_BINDINGS"] = "AI,BUCKET,DB,VECTOR_INDEX";
   env["LLM_TASKS"] = "local";  // graph extraction stays local: no ai.run in this test
   return env;
 }

@@ -9,7 +9,7 @@ namespace {
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 ApiError malformed(std::string message) {
-  return api_error(422, "extract.malformed", std::move(message));
+  return api_error(Err::extract_malformed, std::move(message));
 }
 
 const PdfObj& null_obj() {
@@ -26,7 +26,7 @@ Status PdfDocument::load() {
   scan();
   read_xref_chain();
   if (trailer_.get("Encrypt") != nullptr) {
-    return api_error(422, "extract.encrypted", "encrypted PDFs are not supported");
+    return api_error(Err::extract_encrypted);
   }
   if (table_.empty()) return malformed("the PDF contains no objects");
   return ok_status();

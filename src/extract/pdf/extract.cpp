@@ -162,14 +162,14 @@ void PdfExtractor::walk_pages(const PdfObj& node, const PdfObj& resources, int d
 void PdfExtractor::finish() {
   phase_ = Phase::kDone;
   if (pages_.empty()) {
-    result_ = api_error(422, "extract.malformed", "the PDF has no readable pages");
+    result_ = api_error(Err::extract_malformed, "the PDF has no readable pages");
     return;
   }
   result_ = pdf_layout_text(pages_);
 }
 
 Result<ExtractedText> PdfExtractor::take_result() {
-  if (!result_) return api_error(422, "extract.malformed", "the PDF could not be read");
+  if (!result_) return api_error(Err::extract_malformed, "the PDF could not be read");
   Result<ExtractedText> out = std::move(*result_);
   result_.reset();
   return out;

@@ -74,7 +74,7 @@ Result<ExtractedText> pdf_layout_text(const std::vector<std::vector<PdfLine>>& p
     }
   }
   if (out.text.empty()) {
-    return api_error(422, "extract.no_text",
+    return api_error(Err::extract_no_text,
                      "the PDF contains no extractable text (it may be scanned images)");
   }
   return out;

@@ -220,18 +220,6 @@ ForcedResult FakeHost::perform(const std::string& op, const std::string& payload
     return ForcedResult{true, out.dump(), ""};
   }
   if (op == "sched.yield") return ForcedResult{true, "true", ""};
-  if (op == "kv.get") {
-    auto it = kv_.find(args.at("key").get<std::string>());
-    return ForcedResult{true, it == kv_.end() ? "null" : json(it->second).dump(), ""};
-  }
-  if (op == "kv.put") {
-    kv_[args.at("key").get<std::string>()] = args.at("value").get<std::string>();
-    return ForcedResult{true, "true", ""};
-  }
-  if (op == "kv.delete") {
-    kv_.erase(args.at("key").get<std::string>());
-    return ForcedResult{true, "true", ""};
-  }
   if (op == "zlib.inflate") {
     // What the shim's DecompressionStream("deflate") does, bounded by `max` like readBody.
     auto input = base64url_decode(args.at("data").get<std::string>());

@@ -1,6 +1,6 @@
 // FakeHost: the native stand-in for the JS shim. It drives the core through the exact C ABI the
 // Worker uses (src/abi/exports.cpp) and answers effects for real — SQLite for D1 (with the repo's
-// migrations), OpenSSL for WebCrypto, a map for KV — while recording the effect sequence so tests
+// migrations), OpenSSL for WebCrypto — while recording the effect sequence so tests
 // can assert what I/O a handler performed.
 #pragma once
 
@@ -78,7 +78,6 @@ class FakeHost {
   std::string next_random(size_t n);
 
   sqlite3* db_ = nullptr;
-  std::map<std::string, std::string> kv_;
   std::map<std::string, std::pair<double, double>> rate_limiters_;  // GCRA state per object name
   uint64_t rng_state_ = 0x9e3779b97f4a7c15ULL;
 };
