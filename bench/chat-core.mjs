@@ -2,7 +2,8 @@
 // POST /v1/chat/completions (model "openai/…") is driven through js-shim/core.js's Core class, the
 // way worker.js does, with every effect answered from memory:
 //   body.read     → the request's JSON
-//   d1.*, crypto.verify, random → the auth fixture (bench/lib/fixture.mjs), as in section 3
+//   d1.*, crypto.verify, random → the auth fixture (bench/lib/fixture.mjs), as in section 3;
+//                   d1.batch → the credit hold and its settlement, every write applied
 //   fetch.start   → 200 text/event-stream, upstream handle 1
 //   fetch.read    → the next of the fake provider's pre-built OpenAI SSE events, one per read
 //                   (N content chunks, the finish chunk, the usage chunk, [DONE]), then end of body
@@ -75,12 +76,23 @@ class Host {
       case "d1.first":
         if (!JSON.parse(e.payload).sql.includes("LEFT JOIN sessions")) throw new Error(`unexpected d1.first ${e.payload}`);
         return this.userRow;
+      case "d1.batch": {
+        // The credit hold before the call and its settlement after (billing/credits.cpp): every
+        // write applies, and the closing SELECT finds the balance and the hold.
+        const { statements } = JSON.parse(e.payload);
+        return {
+          ok: true,
+          data: JSON.stringify(statements.map((s) => (/^\s*SELECT/i.test(s.sql)
+            ? { results: [{ balance: 10_000_000, held: 1 }], changes: 0 }
+            : { results: [], changes: 1 }))),
+        };
+      }
       case "crypto.verify": {
         const a = JSON.parse(e.payload);
         return { ok: true, data: JSON.stringify(verifyRs256(a.jwk, a.data, a.signature)) };
       }
       default:
-        throw new Error(`unexpected effect ${e.op}`);
+        throw new Error(`unexpected effect ${e.op} ${String(e.payload).slice(0, 300)}`);
     }
   }
 }

@@ -23,7 +23,10 @@ Response error_reply(const ApiError& e, std::string_view request_id, ErrorStyle 
   if (style == ErrorStyle::kSeed000) {
     json details = {{"code", e.code}};
     if (!e.fields.is_null()) details["fields"] = e.fields;
-    return json_reply(e.status, {{"error", e.message}, {"details", details}});
+    // requestId beside seed 000's own fields: every error names its request, and its clients
+    // ignore a field they do not know.
+    return json_reply(e.status,
+                      {{"error", e.message}, {"details", details}, {"requestId", request_id}});
   }
   json err = {{"code", e.code}, {"message", e.message}};
   if (!e.fields.is_null()) err["fields"] = e.fields;

@@ -12,7 +12,7 @@ namespace ec {
 
 enum class ErrorStyle {
   kCanonical,  // the shape above
-  kSeed000,    // Metacogna: {"error":"message","details":{code, fields}}
+  kSeed000,    // Metacogna: {"error":"message","details":{code, fields},"requestId"}
 };
 
 Response json_reply(int status, const json& body);

@@ -32,7 +32,7 @@ export async function api(method, path, { body, headers = {}, token, init = {} }
     }
   }
   const res = await SELF.fetch(BASE + path, { method, headers: h, body: payload, ...init });
-  const text = await res.text();
+  const text = await readBody(res);
   let json = null;
   try {
     json = text ? JSON.parse(text) : null;
@@ -42,6 +42,33 @@ export async function api(method, path, { body, headers = {}, token, init = {} }
   // Every answer is held to openapi.json (tests/integration/contract.js).
   checkAnswer(method, path, res.status, res.headers.get("content-type"), json);
   return { status: res.status, headers: res.headers, text, json };
+}
+
+// An event stream that stays open (a followed stream waits for events) is read for a while and
+// then cancelled, so a request to it cannot hang a test; every other body is read whole.
+const OPEN_STREAM_READ_MS = 3000;
+async function readBody(res) {
+  if (!/^text\/event-stream/.test(res.headers.get("content-type") ?? "") || !res.body) {
+    return res.text();
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const deadline = Date.now() + OPEN_STREAM_READ_MS;
+  for (;;) {
+    const left = deadline - Date.now();
+    const next = await Promise.race([
+      reader.read(),
+      new Promise((resolve) => setTimeout(() => resolve({ timeout: true }), Math.max(0, left))),
+    ]);
+    if (next.timeout) {
+      await reader.cancel();
+      break;
+    }
+    if (next.done) break;
+    text += decoder.decode(next.value, { stream: true });
+  }
+  return text + decoder.decode();
 }
 
 let counter = 0;
@@ -73,12 +100,13 @@ export function expectError(r, status, code) {
   return r.json.error;
 }
 
-/** Asserts seed 000's error shape: {"error":"<message>","details":{"code",...}}. */
+/** Asserts seed 000's error shape: {"error":"<message>","details":{"code",...},"requestId"}. */
 export function expectSeedError(r, status, code) {
   expect(r.status, r.text).toBe(status);
   expect(typeof r.json?.error).toBe("string");
   expect(r.json.error.length).toBeGreaterThan(0);
   expect(r.json.details.code).toBe(code);
+  expect(r.json.requestId).toBe(r.headers.get("x-request-id"));
   return r.json;
 }
 

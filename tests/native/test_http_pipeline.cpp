@@ -181,6 +181,9 @@ TEST_CASE("seed-compatible routes speak their seed's format") {
   CHECK(bad.status == 401);
   CHECK(bad.body_json["error"] == "Invalid username or password");
   CHECK(bad.body_json["details"]["code"] == "auth.invalid_credentials");
+  // Every error names its request, seed 000's shape too (beside its own fields).
+  REQUIRE(bad.header("x-request-id") != nullptr);
+  CHECK(bad.body_json["requestId"] == *bad.header("x-request-id"));
   HttpResult invalid = h.post("/api/auth/register", {{"username", "x"}});
   CHECK(invalid.status == 400);
   CHECK(invalid.body_json["error"].is_string());
