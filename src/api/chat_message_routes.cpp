@@ -15,6 +15,24 @@ namespace {
 
 constexpr std::string_view kDefaultTitle = "New chat";
 
+// The turn's top-level fields; parse_turn_request keeps the finer rules (byte limits, UTF-8, a
+// blank question, document id shapes).
+const Schema kTurnSchema = {
+    field("content").string().required().min(1).describe("The question"),
+    field("provider").string().max(64).nullable(),
+    field("model").string().max(200).nullable(),
+    field("policy").one_of({"default", "cheapest", "fastest"}).nullable(),
+    field("apiKey").string().max(512).nullable().describe("Your own key for the provider"),
+    field("memoryStreamId").string().max(128).nullable(),
+    field("useDocuments").boolean().nullable(),
+    field("recordTraining").boolean().nullable(),
+    field("fallback").boolean().nullable(),
+    field("resumable").boolean().nullable(),
+    field("documentIds").array().max_items(50).nullable(),
+    field("maxTokens").integer().length(1, 32768).nullable(),
+    field("temperature").number().length(0, 2).nullable(),
+};
+
 // A first question names an untitled chat: its first line, cut at a word near 60 characters.
 std::string title_from(std::string_view q) {
   q = q.substr(0, q.find('\n'));
@@ -84,10 +102,36 @@ Task<Result<Response>> do_edit(Call& call) {
 }  // namespace
 
 bool add_chat_message_routes(HttpApp& app) {
-  return add_routes(app, {
-                             post("/api/v1/chats/:id/messages", do_ask).user().rate(kRateAi).json(),
-                             patch("/api/v1/messages/:id", do_edit).user().rate(kRateAi).json(),
-                         });
+  return add_routes(
+      app,
+      {
+          post("/api/v1/chats/:id/messages", do_ask)
+              .user()
+              .rate(kRateAi)
+              .json(kTurnSchema)
+              .owns("chat")
+              .doc("Ask a question: the answer streams as SSE events", {"Messages"})
+              .answers(200, "ChatEvent", "text/event-stream")
+              .errors({"chat.not_found", "chat.unknown_provider", "chat.provider_unavailable",
+                       "chat.unknown_model", "chat.invalid_model", "chat.unknown_policy",
+                       "chat.bad_provider", "chat.no_provider", "memory.not_found",
+                       "memory.archived", "credits.insufficient", "http.stream_unavailable",
+                       "storage.unavailable", "storage.conflict", "storage.value_too_large"}),
+          patch("/api/v1/messages/:id", do_edit)
+              .user()
+              .rate(kRateAi)
+              .json(kTurnSchema)
+              .owns("message")
+              .doc("Edit a question: later messages are dropped and the answer regenerated (SSE)",
+                   {"Messages"})
+              .answers(200, "ChatEvent", "text/event-stream")
+              .errors({"message.not_found", "message.not_editable", "chat.unknown_provider",
+                       "chat.provider_unavailable", "chat.unknown_model", "chat.invalid_model",
+                       "chat.unknown_policy", "chat.bad_provider", "chat.no_provider",
+                       "memory.not_found", "memory.archived", "credits.insufficient",
+                       "http.stream_unavailable", "storage.unavailable", "storage.conflict",
+                       "storage.value_too_large"}),
+      });
 }
 
 }  // namespace ec

@@ -13,8 +13,6 @@
 #include "core/json.hpp"
 #include "http/range.hpp"
 
-#include <charconv>
-
 namespace ec {
 
 namespace {
@@ -34,16 +32,21 @@ const Schema kUpdateChatSchema = {
     field("visibility").one_of({"private", "public"}),
 };
 
-Result<size_t> parse_limit(const Call& call, int64_t max, size_t fallback) {
-  const std::string* l = call.query_param("limit");
-  if (l == nullptr) return fallback;
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), v);
-  if (ec != std::errc() || p != l->data() + l->size() || v < 1 || v > max) {
-    return field_error("limit", "an integer from 1 to " + std::to_string(max));
-  }
-  return static_cast<size_t>(v);
-}
+const Schema kListChatsQuery = {
+    field("limit").integer().length(1, 100).describe("Chats per page (default 20)"),
+    field("cursor").string().describe("nextCursor of the previous page"),
+};
+
+const Schema kListMessagesQuery = {
+    field("limit").integer().length(1, 200).describe("Messages per page (default 50)"),
+    field("cursor").string().describe("nextCursor of the previous page"),
+};
+
+const Schema kExportQuery = {
+    field("format")
+        .one_of({"json", "markdown", "md"})
+        .describe("json (default) or markdown (md is an alias)"),
+};
 
 std::string cursor_of(const Call& call) {
   const std::string* c = call.query_param("cursor");
@@ -81,9 +84,8 @@ Task<Result<ChatRecord>> chat_for(Call& call, ChatAccess access) {
 
 Task<Result<Response>> do_list(Call& call) {
   const User& user = signed_in(call);
-  Result<size_t> limit = parse_limit(call, 100, 20);
-  if (!limit.ok()) co_return limit.take_error();
-  Result<ChatPage> page = co_await list_chats(call.ctx, user.id, limit.value(), cursor_of(call));
+  const auto limit = static_cast<size_t>(call.query_int("limit", 20));
+  Result<ChatPage> page = co_await list_chats(call.ctx, user.id, limit, cursor_of(call));
   if (!page.ok()) co_return page.take_error();
   json chats = json::array();
   for (const ChatRecord& c : page.value().chats) chats.push_back(chat_json(c));
@@ -135,9 +137,6 @@ Task<Result<Response>> do_export(Call& call) {
   std::string format = "json";
   if (const std::string* f = call.query_param("format")) format = *f;
   if (format == "md") format = "markdown";
-  if (format != "json" && format != "markdown") {
-    co_return field_error("format", "must be one of: json, markdown");
-  }
   Result<ChatRecord> c =
       co_await find_chat(call.ctx, user.id, *call.param("id"), ChatAccess::kRead);
   if (!c.ok()) co_return c.take_error();
@@ -171,13 +170,12 @@ Task<Result<Response>> do_export(Call& call) {
 
 Task<Result<Response>> do_messages(Call& call) {
   const User& user = signed_in(call);
-  Result<size_t> limit = parse_limit(call, 200, 50);
-  if (!limit.ok()) co_return limit.take_error();
+  const auto limit = static_cast<size_t>(call.query_int("limit", 50));
   Result<ChatRecord> c =
       co_await find_chat(call.ctx, user.id, *call.param("id"), ChatAccess::kRead);
   if (!c.ok()) co_return c.take_error();
   Result<MessagePage> page =
-      co_await list_messages(call.ctx, c.value().id, user.id, limit.value(), cursor_of(call));
+      co_await list_messages(call.ctx, c.value().id, user.id, limit, cursor_of(call));
   if (!page.ok()) co_return page.take_error();
   json messages = json::array();
   for (const MessageRecord& m : page.value().messages) messages.push_back(message_json(m));
@@ -214,11 +212,12 @@ Result<int> parse_vote(const json& body) {
 // owner's. Totals are public to readers; only `mine` is per user.
 Task<Result<Response>> do_vote(Call& call) {
   const User& user = signed_in(call);
-  Result<int> value = parse_vote(call.body);
-  if (!value.ok()) co_return value.take_error();
+  // The message first: another user's message is a 404 whatever the body says.
   Result<OwnedMessage> m =
       co_await find_message(call.ctx, user.id, *call.param("id"), ChatAccess::kRead);
   if (!m.ok()) co_return m.take_error();
+  Result<int> value = parse_vote(call.body);
+  if (!value.ok()) co_return value.take_error();
   Result<MessageRecord> voted =
       co_await vote_message(call.ctx, user.id, std::move(m.value()), value.value());
   if (!voted.ok()) co_return voted.take_error();
@@ -229,19 +228,73 @@ Task<Result<Response>> do_vote(Call& call) {
 
 bool add_chat_routes(HttpApp& app) {
   return add_routes(
-      app, {
-               get("/api/v1/chats", do_list).user(),
-               post("/api/v1/chats", do_create).user().optional_json(kCreateChatSchema),
-               get("/api/v1/chats/:id", do_get).user(),
-               // Strict about unknown keys: a misspelt field in a PATCH would otherwise be a silent
-               // no-op.
-               patch("/api/v1/chats/:id", do_update).user().json(kUpdateChatSchema).strict(),
-               del("/api/v1/chats/:id", do_delete).user(),
-               get("/api/v1/chats/:id/export", do_export).user(),
-               get("/api/v1/chats/:id/messages", do_messages).user(),
-               del("/api/v1/messages/:id", do_delete_message).user(),
-               post("/api/v1/messages/:id/vote", do_vote).user().json(),
-           });
+      app,
+      {
+          get("/api/v1/chats", do_list)
+              .user()
+              .query(kListChatsQuery)
+              .doc("List your chats, most recently updated first", {"Chats"})
+              .answers(200, "ChatPage")
+              .errors({"storage.unavailable"}),
+          post("/api/v1/chats", do_create)
+              .user()
+              .optional_json(kCreateChatSchema)
+              .doc("Create a chat", {"Chats"})
+              .answers(201, "ChatEnvelope")
+              .errors({"storage.unavailable", "storage.conflict", "storage.value_too_large"}),
+          get("/api/v1/chats/:id", do_get)
+              .user()
+              .owns("chat")
+              .doc("Get a chat (yours, or a public one)", {"Chats"})
+              .answers(200, "ChatEnvelope")
+              .errors({"chat.not_found", "storage.unavailable"}),
+          // Strict about unknown keys: a misspelt field in a PATCH would otherwise be a silent
+          // no-op.
+          patch("/api/v1/chats/:id", do_update)
+              .user()
+              .json(kUpdateChatSchema)
+              .strict()
+              .owns("chat")
+              .doc("Rename a chat or change its visibility", {"Chats"})
+              .answers(200, "ChatEnvelope")
+              .errors({"chat.not_found", "storage.unavailable", "storage.value_too_large"}),
+          del("/api/v1/chats/:id", do_delete)
+              .user()
+              .owns("chat")
+              .doc("Delete a chat and its messages", {"Chats"})
+              .answers(204, "")
+              .errors({"chat.not_found", "storage.unavailable"}),
+          get("/api/v1/chats/:id/export", do_export)
+              .user()
+              .query(kExportQuery)
+              .owns("chat")
+              .doc("Export a chat with its messages (JSON or Markdown download)", {"Chats"})
+              .answers(200, "ChatExport")
+              .answers(200, "MarkdownText", "text/markdown")
+              .errors({"chat.not_found", "storage.unavailable"}),
+          get("/api/v1/chats/:id/messages", do_messages)
+              .user()
+              .query(kListMessagesQuery)
+              .owns("chat")
+              .doc("List a chat's messages, oldest first", {"Chats", "Messages"})
+              .answers(200, "MessagePage")
+              .errors({"chat.not_found", "storage.unavailable"}),
+          del("/api/v1/messages/:id", do_delete_message)
+              .user()
+              .owns("message")
+              .doc("Delete a message", {"Messages"})
+              .answers(204, "")
+              .errors({"message.not_found", "storage.unavailable"}),
+          // {"value": "up" | "down" | 1 | -1} (or "vote"): one rule over two keys and two types,
+          // checked by parse_vote.
+          post("/api/v1/messages/:id/vote", do_vote)
+              .user()
+              .json()
+              .owns("message")
+              .doc("Vote on an answer (up or down; voting again changes your vote)", {"Messages"})
+              .answers(200, "MessageEnvelope")
+              .errors({"message.not_found", "storage.unavailable", "storage.conflict"}),
+      });
 }
 
 }  // namespace ec

@@ -2,7 +2,6 @@
 // the client's streamId (chat/memory.hpp); another user's stream is 404.
 #include "api/caller.hpp"
 #include "api/gateway.hpp"
-#include "api/paging.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
 #include "chat/memory.hpp"
@@ -10,6 +9,17 @@
 namespace ec {
 
 namespace {
+
+const Schema kListStreamsQuery = {
+    field("limit").integer().length(1, 100).describe("Streams per page (default 20)"),
+    field("status").one_of({"active", "archived"}).describe("Only streams in this state"),
+    field("cursor").string().describe("nextCursor of the previous page"),
+};
+
+const Schema kListFramesQuery = {
+    field("limit").integer().length(1, 200).describe("Frames per page (default 50)"),
+    field("cursor").string().describe("nextCursor of the previous page"),
+};
 
 json cursor_json(const std::string& c) { return c.empty() ? json(nullptr) : json(c); }
 
@@ -27,12 +37,8 @@ Task<Result<Response>> do_create(Call& call) {
 Task<Result<Response>> do_list(Call& call) {
   const User& user = signed_in(call);
   MemoryQuery q;
-  Result<size_t> limit = limit_param(call, 20, 100);
-  if (!limit.ok()) co_return limit.take_error();
-  q.limit = limit.value();
-  Result<std::string> status = choice_param(call, "status", {"active", "archived"});
-  if (!status.ok()) co_return status.take_error();
-  q.status = std::move(status.value());
+  q.limit = static_cast<size_t>(call.query_int("limit", 20));
+  if (const std::string* st = call.query_param("status")) q.status = *st;
   if (const std::string* c = call.query_param("cursor")) q.cursor = *c;
   Result<MemoryPage> page = co_await list_memory_streams(call.ctx, user.id, std::move(q));
   if (!page.ok()) co_return page.take_error();
@@ -86,11 +92,10 @@ Task<Result<Response>> do_append(Call& call) {
 Task<Result<Response>> do_frames(Call& call) {
   Result<MemoryStream> s = co_await owned_stream(call);
   if (!s.ok()) co_return s.take_error();
-  Result<size_t> limit = limit_param(call, 50, 200);
-  if (!limit.ok()) co_return limit.take_error();
+  const auto limit = static_cast<size_t>(call.query_int("limit", 50));
   const std::string* c = call.query_param("cursor");
-  Result<FramePage> page = co_await list_memory_frames(call.ctx, std::move(s.value()),
-                                                       limit.value(), c ? *c : std::string());
+  Result<FramePage> page =
+      co_await list_memory_frames(call.ctx, std::move(s.value()), limit, c ? *c : std::string());
   if (!page.ok()) co_return page.take_error();
   json items = json::array();
   for (const MemoryFrame& f : page.value().items) items.push_back(memory_frame_json(f));
@@ -100,16 +105,59 @@ Task<Result<Response>> do_frames(Call& call) {
 
 }  // namespace
 
+// Bodies are validated by the memory service's own schemas (chat/memory.cpp), since the seed
+// adapters share them.
 bool add_memory_routes(HttpApp& app) {
-  return add_routes(app, {
-                             get("/api/v1/memory/streams", do_list).user(),
-                             post("/api/v1/memory/streams", do_create).user().optional_json(),
-                             get("/api/v1/memory/streams/:id", do_get).user(),
-                             patch("/api/v1/memory/streams/:id", do_update).user().json(),
-                             del("/api/v1/memory/streams/:id", do_delete).user(),
-                             get("/api/v1/memory/streams/:id/frames", do_frames).user(),
-                             post("/api/v1/memory/streams/:id/frames", do_append).user().json(),
-                         });
+  return add_routes(
+      app,
+      {
+          get("/api/v1/memory/streams", do_list)
+              .user()
+              .query(kListStreamsQuery)
+              .doc("List your memory streams, most recently updated first", {"Memory"})
+              .answers(200, "MemoryStreamPage")
+              .errors({"storage.unavailable"}),
+          post("/api/v1/memory/streams", do_create)
+              .user()
+              .optional_json()
+              .doc("Create a memory stream (optionally under your own streamId)", {"Memory"})
+              .answers(201, "MemoryStreamEnvelope")
+              .errors({"memory.stream_exists", "storage.unavailable", "storage.value_too_large"}),
+          get("/api/v1/memory/streams/:id", do_get)
+              .user()
+              .owns("memory_stream")
+              .doc("Get a memory stream (by id or streamId)", {"Memory"})
+              .answers(200, "MemoryStreamEnvelope")
+              .errors({"memory.not_found", "storage.unavailable"}),
+          patch("/api/v1/memory/streams/:id", do_update)
+              .user()
+              .json()
+              .owns("memory_stream")
+              .doc("Change a memory stream's goal or status", {"Memory"})
+              .answers(200, "MemoryStreamEnvelope")
+              .errors({"memory.not_found", "storage.unavailable", "storage.value_too_large"}),
+          del("/api/v1/memory/streams/:id", do_delete)
+              .user()
+              .owns("memory_stream")
+              .doc("Delete a memory stream and its frames", {"Memory"})
+              .answers(204, "")
+              .errors({"memory.not_found", "storage.unavailable"}),
+          get("/api/v1/memory/streams/:id/frames", do_frames)
+              .user()
+              .query(kListFramesQuery)
+              .owns("memory_stream")
+              .doc("List a memory stream's frames, oldest first", {"Memory"})
+              .answers(200, "MemoryFramePage")
+              .errors({"memory.not_found", "storage.unavailable"}),
+          post("/api/v1/memory/streams/:id/frames", do_append)
+              .user()
+              .json()
+              .owns("memory_stream")
+              .doc("Append a frame to an active memory stream", {"Memory"})
+              .answers(201, "MemoryFrameEnvelope")
+              .errors({"memory.not_found", "memory.archived", "storage.unavailable",
+                       "storage.conflict", "storage.value_too_large"}),
+      });
 }
 
 }  // namespace ec

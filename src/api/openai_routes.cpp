@@ -24,6 +24,18 @@ namespace {
 
 constexpr size_t kMaxMessages = 256;
 
+// The request's top-level fields; parse_completion keeps the per-message rules.
+const Schema kCompletionSchema = {
+    field("model").string().required().length(1, 200).describe("A model id (see GET /v1/models)"),
+    field("messages").array().required().length(1, static_cast<int64_t>(kMaxMessages)),
+    field("stream").boolean().nullable(),
+    field("stream_options").object().nullable(),
+    field("max_tokens").integer().length(1, 32768).nullable(),
+    field("max_completion_tokens").integer().length(1, 32768).nullable(),
+    field("temperature").number().length(0, 2).nullable(),
+    field("edgechat").object().nullable().describe("RAG: {rag, documentIds, topK}"),
+};
+
 // Message content: a string, or an array of parts of which only text parts are read.
 std::optional<std::string> content_text(const json& c) {
   if (c.is_string()) return c.get<std::string>();
@@ -165,11 +177,28 @@ Task<Result<Response>> do_models(Call& call) {
 }  // namespace
 
 bool add_openai_routes(HttpApp& app) {
-  return add_routes(app,
-                    {
-                        post("/v1/chat/completions", do_completions).user().rate(kRateAi).json(),
-                        get("/v1/models", do_models).user(),
-                    });
+  return add_routes(
+      app,
+      {
+          post("/v1/chat/completions", do_completions)
+              .user()
+              .rate(kRateAi)
+              .json(kCompletionSchema)
+              .doc("Create a chat completion (OpenAI wire format; stream: true for SSE chunks)",
+                   {"OpenAI-compatible"})
+              .answers(200, "ChatCompletion")
+              .answers(200, "ChatCompletionChunk", "text/event-stream")
+              .errors({"chat.unknown_provider", "chat.provider_unavailable", "chat.unknown_model",
+                       "chat.invalid_model", "chat.unknown_policy", "chat.bad_provider",
+                       "chat.no_provider", "credits.insufficient", "provider.error",
+                       "provider.bad_reply", "provider.bad_stream", "provider.blocked",
+                       "upstream.timeout", "upstream.unreachable", "ai.unavailable", "ai.bad_reply",
+                       "http.stream_unavailable", "storage.unavailable"}),
+          get("/v1/models", do_models)
+              .user()
+              .doc("List the models the configured providers offer", {"OpenAI-compatible"})
+              .answers(200, "ModelList"),
+      });
 }
 
 }  // namespace ec

@@ -26,6 +26,46 @@ namespace {
 
 constexpr ErrorStyle kSeed = ErrorStyle::kSeed000;
 
+// The turn fields both seeds' bodies may carry; parse_turn_request keeps the finer rules (which of
+// query/message is the question, byte limits, UTF-8, blank text).
+Schema with_turn_fields(std::initializer_list<Field> own) {
+  Schema s(own);
+  for (Field f :
+       {field("provider").string().max(64).nullable(), field("model").string().max(200).nullable(),
+        field("policy").one_of({"default", "cheapest", "fastest"}).nullable(),
+        field("apiKey").string().max(512).nullable(), field("useDocuments").boolean().nullable(),
+        field("maxTokens").integer().length(1, 32768).nullable(),
+        field("temperature").number().length(0, 2).nullable()}) {
+    s.push_back(std::move(f));
+  }
+  return s;
+}
+
+// Seed 000's {query, sessionId?} or seed 001's {message, widgetId?, isEmbedded?, sessionId?}.
+const Schema kChatSchema = with_turn_fields({
+    field("query").string().describe("Seed 000: the question (a JSON answer)"),
+    field("message").string().describe("Seed 001: the question (an SSE answer)"),
+    field("sessionId").string().max(128).nullable(),
+    field("widgetId").string().max(128).nullable(),
+    field("isEmbedded").boolean().nullable(),
+    field("memoryStreamId").string().max(128).nullable(),
+    field("documentIds").array().max_items(50).nullable(),
+    field("recordTraining").boolean().nullable(),
+    field("fallback").boolean().nullable(),
+    field("resumable").boolean().nullable(),
+});
+
+// {prompt} (or {question} / {message}), routed like a chat turn.
+const Schema kAskSchema = with_turn_fields({
+    field("prompt").string(),
+    field("question").string(),
+    field("message").string(),
+    field("system").string().nullable(),
+});
+
+// {provider?, model?, policy?}: the prompt is fixed.
+const Schema kAiTestSchema = with_turn_fields({});
+
 Response seed_ok(int status, json data) {
   return json_reply(status, {{"success", true}, {"data", std::move(data)}});
 }
@@ -264,11 +304,59 @@ bool add_seed_chat_routes(HttpApp& app) {
       app,
       {
           // Seed 001 allows anonymous widget visitors; a present but bad token is still an error.
-          post("/api/chat", do_chat).optional_user().rate(kRateAi).json().styled(kSeed),
-          get("/api/chat/history/:id", do_history).user().styled(kSeed),
-          post("/api/si/ask", do_si_ask).user().rate(kRateAi).json(),
-          get("/api/ai/binding", do_binding).user(),
-          post("/api/ai/test", do_ai_test).user().rate(kRateAi).optional_json(),
+          post("/api/chat", do_chat)
+              .optional_user()
+              .rate(kRateAi)
+              .json(kChatSchema)
+              .styled(kSeed)
+              .doc("Ask: {query} answers as JSON (seed 000), {message} as SSE events (seed 001)",
+                   {"Seed 000", "Seed 001", "Messages"})
+              .answers(200, "Seed000ChatAnswer")
+              .answers(200, "ChatEvent", "text/event-stream")
+              .errors({"chat.not_found",          "chat.conflict",
+                       "chat.unknown_provider",   "chat.provider_unavailable",
+                       "chat.unknown_model",      "chat.invalid_model",
+                       "chat.unknown_policy",     "chat.bad_provider",
+                       "chat.no_provider",        "memory.not_found",
+                       "memory.archived",         "credits.insufficient",
+                       "provider.error",          "provider.bad_reply",
+                       "provider.bad_stream",     "provider.blocked",
+                       "upstream.timeout",        "upstream.unreachable",
+                       "ai.unavailable",          "ai.bad_reply",
+                       "http.stream_unavailable", "storage.unavailable",
+                       "storage.conflict",        "storage.value_too_large"}),
+          get("/api/chat/history/:id", do_history)
+              .user()
+              .styled(kSeed)
+              .owns("chat")
+              .doc("A chat session's messages", {"Seed 001", "Chats"})
+              .answers(200, "Seed001History")
+              .errors({"chat.not_found", "storage.unavailable"}),
+          post("/api/si/ask", do_si_ask)
+              .user()
+              .rate(kRateAi)
+              .json(kAskSchema)
+              .doc("Ask a model once, through the model router", {"Seed 003"})
+              .answers(200, "Seed003Answer")
+              .errors({"chat.unknown_provider", "chat.provider_unavailable", "chat.unknown_model",
+                       "chat.invalid_model", "chat.unknown_policy", "chat.bad_provider",
+                       "chat.no_provider", "credits.insufficient", "provider.error",
+                       "provider.bad_reply", "provider.bad_stream", "provider.blocked",
+                       "upstream.timeout", "upstream.unreachable", "ai.unavailable", "ai.bad_reply",
+                       "storage.unavailable"}),
+          get("/api/ai/binding", do_binding)
+              .user()
+              .doc("Which providers are configured (no secrets)", {"Seed 003"})
+              .answers(200, "Seed003Binding"),
+          // A provider's failure is the answer ({ok: false, error}), not an error status.
+          post("/api/ai/test", do_ai_test)
+              .user()
+              .rate(kRateAi)
+              .optional_json(kAiTestSchema)
+              .doc("Send a tiny prompt through the router to check a provider works", {"Seed 003"})
+              .answers(200, "Seed003AiTest")
+              .errors({"chat.unknown_provider", "chat.provider_unavailable", "chat.unknown_model",
+                       "chat.invalid_model", "chat.unknown_policy", "chat.bad_provider"}),
       });
 }
 

@@ -48,6 +48,28 @@ json stream_json(const StreamRow& s) {
           {"expiresAt", iso8601_ms(s.expires_ms)}};
 }
 
+const Schema kCreateStreamSchema = {
+    field("ttlSeconds")
+        .integer()
+        .length(60, 7 * 24 * 3600)
+        .nullable()
+        .describe("How long the stream lives (default a day)"),
+};
+
+const Schema kFollowQuery = {
+    field("lastEventId")
+        .integer()
+        .length(0, 1'000'000)
+        .describe("Resume after this event (for clients that cannot send Last-Event-ID)"),
+};
+
+// One event ({event?, data}) or a batch ({events: [{event?, data}]}); client_event checks each.
+const Schema kAppendSchema = {
+    field("event").string().length(1, 64).describe("The SSE event name (default message)"),
+    field("data").describe("A string, or any JSON value (sent as its JSON text)"),
+    field("events").array().length(1, static_cast<int64_t>(kMaxAppendEvents)),
+};
+
 std::string log_name(std::string_view id) { return "s:" + std::string(id); }
 
 Task<Result<StreamRow>> owned_stream(Call& call, const User& u) {
@@ -75,13 +97,7 @@ Task<Result<StreamRow>> owned_stream(Call& call, const User& u) {
 Task<Result<Response>> do_create(Call& call) {
   const User& user = signed_in(call);
   int64_t ttl_s = kDefaultTtlS;
-  if (const json* t = find(call.body, "ttlSeconds"); t != nullptr && !t->is_null()) {
-    std::optional<int64_t> v = get_int(call.body, "ttlSeconds");
-    if (!v || *v < 60 || *v > 7 * 24 * 3600) {
-      co_return field_error("ttlSeconds", "an integer from 60 to 604800");
-    }
-    ttl_s = *v;
-  }
+  if (std::optional<int64_t> v = get_int(call.body, "ttlSeconds")) ttl_s = *v;
   StreamRow s;
   s.id = co_await new_id(call.ctx, "str_");
   s.kind = "client";
@@ -105,10 +121,10 @@ Task<Result<Response>> do_follow(Call& call) {
   const User& user = signed_in(call);
   Result<StreamRow> s = co_await owned_stream(call, user);
   if (!s.ok()) co_return s.take_error();
-  // Last-Event-ID (what EventSource sends on reconnect), or ?lastEventId= for fetch clients.
-  int64_t after = 0;
+  // Last-Event-ID (what EventSource sends on reconnect), or ?lastEventId= for fetch clients
+  // (checked by kFollowQuery).
+  int64_t after = call.query_int("lastEventId", 0);
   const std::string* last = call.ctx.request().header("last-event-id");
-  if (last == nullptr || last->empty()) last = call.query_param("lastEventId");
   if (last != nullptr && !last->empty()) {
     auto [p, ec] = std::from_chars(last->data(), last->data() + last->size(), after);
     if (ec != std::errc() || p != last->data() + last->size() || after < 0 || after > 1'000'000) {
@@ -142,9 +158,6 @@ Task<Result<Response>> do_append(Call& call) {
   if (s.value().state != "open") co_return api_error(Err::stream_closed);
   std::vector<json> events;
   if (const json* list = get_array(call.body, "events")) {
-    if (list->empty() || list->size() > kMaxAppendEvents) {
-      co_return field_error("events", "1 to 100 events");
-    }
     for (const json& e : *list) events.push_back(e);
   } else {
     events.push_back(call.body);
@@ -192,12 +205,41 @@ Task<Result<Response>> do_close(Call& call) {
 }  // namespace
 
 bool add_stream_routes(HttpApp& app) {
-  return add_routes(app, {
-                             post("/api/v1/streams", do_create).user().optional_json(),
-                             get("/api/v1/streams/:id", do_follow).user(),
-                             post("/api/v1/streams/:id/append", do_append).user().json(),
-                             del("/api/v1/streams/:id", do_close).user(),
-                         });
+  return add_routes(
+      app,
+      {
+          post("/api/v1/streams", do_create)
+              .user()
+              .optional_json(kCreateStreamSchema)
+              .doc("Create a resumable stream you can append events to", {"Streams"})
+              .answers(201, "StreamEnvelope")
+              .errors({"streams.unavailable", "streams.invalid", "storage.unavailable",
+                       "storage.conflict"}),
+          get("/api/v1/streams/:id", do_follow)
+              .user()
+              .query(kFollowQuery)
+              .owns("stream")
+              .doc("Follow a stream (SSE): replays the events after Last-Event-ID, then live ones",
+                   {"Streams"})
+              .answers(200, "StreamEventData", "text/event-stream")
+              .errors({"stream.not_found", "stream.expired", "storage.unavailable"}),
+          post("/api/v1/streams/:id/append", do_append)
+              .user()
+              .json(kAppendSchema)
+              .owns("stream")
+              .doc("Append one event or a batch to your stream", {"Streams"})
+              .answers(200, "StreamAppended")
+              .errors({"stream.not_found", "stream.expired", "stream.read_only", "stream.closed",
+                       "stream.busy", "streams.not_found", "streams.too_large",
+                       "streams.unavailable", "streams.invalid", "storage.unavailable"}),
+          del("/api/v1/streams/:id", do_close)
+              .user()
+              .owns("stream")
+              .doc("Close a stream: followers get its end", {"Streams"})
+              .answers(204, "")
+              .errors({"stream.not_found", "stream.expired", "streams.not_found",
+                       "streams.unavailable", "streams.invalid", "storage.unavailable"}),
+      });
 }
 
 }  // namespace ec

@@ -3,7 +3,6 @@
 // reaches the ":id" routes (tests/native/test_router.cpp).
 #include "api/caller.hpp"
 #include "api/gateway.hpp"
-#include "api/paging.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
 #include "chat/training.hpp"
@@ -16,8 +15,28 @@ namespace {
 // (kMaxTrainingInputBytes + kMaxTrainingOutputBytes) after JSON escaping.
 constexpr size_t kCreateBodyLimit = size_t{4} << 20;
 
-Result<std::string> source_param(const Call& call) {
-  return choice_param(call, "source", {"rag_chat", "agent_simulation", "prompt_lab"});
+const Schema kListQuery = {
+    field("limit").integer().length(1, 100).describe("Examples per page (default 20)"),
+    field("source")
+        .one_of({"rag_chat", "agent_simulation", "prompt_lab"})
+        .describe("Only examples from this source"),
+    field("cursor").string().describe("nextCursor of the previous page"),
+};
+
+const Schema kExportQuery = {
+    field("limit")
+        .integer()
+        .length(1, static_cast<int64_t>(ExportOptions{}.max_examples))
+        .describe("At most this many examples (default and maximum 10000)"),
+    field("source")
+        .one_of({"rag_chat", "agent_simulation", "prompt_lab"})
+        .describe("Only examples from this source"),
+    field("cursor").string().describe("X-Export-Next-Cursor of a truncated export"),
+};
+
+std::string source_of(const Call& call) {
+  const std::string* s = call.query_param("source");
+  return s ? *s : "";
 }
 
 Task<Result<Response>> do_create(Call& call) {
@@ -34,12 +53,8 @@ Task<Result<Response>> do_create(Call& call) {
 Task<Result<Response>> do_list(Call& call) {
   const User& user = signed_in(call);
   TrainingQuery q;
-  Result<size_t> limit = limit_param(call, 20, 100);
-  if (!limit.ok()) co_return limit.take_error();
-  q.limit = limit.value();
-  Result<std::string> source = source_param(call);
-  if (!source.ok()) co_return source.take_error();
-  q.source = std::move(source.value());
+  q.limit = static_cast<size_t>(call.query_int("limit", 20));
+  q.source = source_of(call);
   if (const std::string* c = call.query_param("cursor")) q.cursor = *c;
   Result<TrainingPage> page = co_await list_training_examples(call.ctx, user.id, std::move(q));
   if (!page.ok()) co_return page.take_error();
@@ -53,12 +68,9 @@ Task<Result<Response>> do_list(Call& call) {
 Task<Result<Response>> do_export(Call& call) {
   const User& user = signed_in(call);
   ExportOptions opt;
-  Result<size_t> limit = limit_param(call, opt.max_examples, opt.max_examples);
-  if (!limit.ok()) co_return limit.take_error();
-  opt.max_examples = limit.value();
-  Result<std::string> source = source_param(call);
-  if (!source.ok()) co_return source.take_error();
-  opt.source = std::move(source.value());
+  opt.max_examples =
+      static_cast<size_t>(call.query_int("limit", static_cast<int64_t>(opt.max_examples)));
+  opt.source = source_of(call);
   if (const std::string* c = call.query_param("cursor")) opt.cursor = *c;
   const std::string filename =
       "training-examples" + (opt.source.empty() ? "" : "-" + opt.source) + ".jsonl";
@@ -96,15 +108,44 @@ Task<Result<Response>> do_delete(Call& call) {
 
 }  // namespace
 
+// The create body is validated by the training service's own schema and checks
+// (chat/training.cpp), which the seed adapters share.
 bool add_training_routes(HttpApp& app) {
   return add_routes(
-      app, {
-               post("/api/v1/training-examples", do_create).user().json().limit(kCreateBodyLimit),
-               get("/api/v1/training-examples", do_list).user(),
-               get("/api/v1/training-examples/export", do_export).user(),
-               get("/api/v1/training-examples/:id", do_get).user(),
-               del("/api/v1/training-examples/:id", do_delete).user(),
-           });
+      app,
+      {
+          post("/api/v1/training-examples", do_create)
+              .user()
+              .json()
+              .limit(kCreateBodyLimit)
+              .doc("Record a training example (chat messages and the ideal output)", {"Training"})
+              .answers(201, "TrainingExampleEnvelope")
+              .errors({"storage.unavailable", "storage.conflict", "storage.value_too_large"}),
+          get("/api/v1/training-examples", do_list)
+              .user()
+              .query(kListQuery)
+              .doc("List your training examples, newest first", {"Training"})
+              .answers(200, "TrainingExamplePage")
+              .errors({"storage.unavailable"}),
+          get("/api/v1/training-examples/export", do_export)
+              .user()
+              .query(kExportQuery)
+              .doc("Export your training examples as OpenAI fine-tuning JSONL", {"Training"})
+              .answers(200, "TrainingJsonl", "application/jsonl")
+              .errors({"storage.unavailable"}),
+          get("/api/v1/training-examples/:id", do_get)
+              .user()
+              .owns("training_example")
+              .doc("Get a training example", {"Training"})
+              .answers(200, "TrainingExampleEnvelope")
+              .errors({"training.not_found", "storage.unavailable"}),
+          del("/api/v1/training-examples/:id", do_delete)
+              .user()
+              .owns("training_example")
+              .doc("Delete a training example", {"Training"})
+              .answers(204, "")
+              .errors({"training.not_found", "storage.unavailable"}),
+      });
 }
 
 }  // namespace ec

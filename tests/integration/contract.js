@@ -60,7 +60,7 @@ export function checkAnswer(method, path, status, contentType, body) {
         (body ? `; body ${JSON.stringify(body).slice(0, 300)}` : ""),
     );
   }
-  if (body === null || body === undefined || !/json/.test(contentType ?? "")) return found;
+  if (body === null || body === undefined || !/\bjson\b/.test(contentType ?? "")) return found;
   const media = declared.content?.["application/json"];
   if (!media?.schema) {
     throw new ContractError(`${where}: a JSON body where none is declared`);
