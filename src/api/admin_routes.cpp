@@ -37,20 +37,36 @@ Task<Result<Response>> do_cleanup(Call& call) {
 bool add_admin_routes(HttpApp& app) {
   // Their own rate-limit group, so an operator can size it (RATE_LIMITS {"admin": …}) apart from
   // users' traffic.
-  return add_routes(app, {
-                             get("/api/admin/ping", do_ping).admin().rate(kRateAdmin),
-                             get("/api/v1/admin/ping", do_ping).admin().rate(kRateAdmin),
-                             post("/api/admin/cleanup", do_cleanup)
-                                 .admin()
-                                 .rate(kRateAdmin)
-                                 .optional_json(kCleanupSchema)
-                                 .strict(),
-                             post("/api/v1/admin/cleanup", do_cleanup)
-                                 .admin()
-                                 .rate(kRateAdmin)
-                                 .optional_json(kCleanupSchema)
-                                 .strict(),
-                         });
+  const auto cleanup_route = [](std::string_view pattern,
+                                std::initializer_list<std::string_view> tags) {
+    return post(pattern, do_cleanup)
+        .admin()
+        .rate(kRateAdmin)
+        .optional_json(kCleanupSchema)
+        .strict()
+        .doc("Run the cleanup steps now", tags)
+        .details(
+            "Each step removes a batch of what has expired (sessions, holds, pending "
+            "uploads, orphans …); `more` lists the steps to run again. An error only when "
+            "every step failed.")
+        .answers(200, "CleanupReport")
+        .errors({"storage.unavailable", "vectors.unavailable"});
+  };
+  return add_routes(app,
+                    {
+                        get("/api/admin/ping", do_ping)
+                            .admin()
+                            .rate(kRateAdmin)
+                            .doc("Check the admin key (seed 003; epoch ms)", {"Admin", "Seed 003"})
+                            .answers(200, "Seed003AdminPing"),
+                        get("/api/v1/admin/ping", do_ping)
+                            .admin()
+                            .rate(kRateAdmin)
+                            .doc("Check the admin key", {"Admin"})
+                            .answers(200, "AdminPing"),
+                        cleanup_route("/api/admin/cleanup", {"Admin", "Seed 003"}),
+                        cleanup_route("/api/v1/admin/cleanup", {"Admin"}),
+                    });
 }
 
 }  // namespace ec

@@ -5,7 +5,6 @@
 #include "api/billing_access.hpp"
 #include "api/caller.hpp"
 #include "api/gateway.hpp"
-#include "api/paging.hpp"
 #include "api/routes.hpp"
 #include "auth/admin.hpp"
 #include "auth/users.hpp"
@@ -22,8 +21,15 @@ namespace ec {
 namespace {
 
 const Schema kPatchUserSchema = {
-    field("disabled").boolean(),
+    field("disabled").boolean().required(),
     field("reason").string().max(500),
+};
+
+const Schema kListUsersQuery = {
+    field("limit").integer().min(1).max(200).describe("Page size (default 50)"),
+    field("cursor").string().describe("nextCursor of the previous page"),
+    field("q").string().length(1, 254).describe("A prefix of the username or email"),
+    field("disabled").one_of({"true", "false"}),
 };
 
 const Schema kCreditsSchema = {
@@ -47,10 +53,8 @@ constexpr std::string_view kAdminUserSelect =
     "a.balance FROM users u LEFT JOIN credit_accounts a ON a.user_id = u.id";
 
 Task<Result<Response>> do_list_users(Call& call) {
-  Result<size_t> limit = limit_param(call, 50, 200);
-  if (!limit.ok()) co_return limit.take_error();
-  Result<std::string> disabled = choice_param(call, "disabled", {"true", "false"});
-  if (!disabled.ok()) co_return disabled.take_error();
+  const size_t limit = static_cast<size_t>(call.query_int("limit", 50));
+  const std::string* disabled = call.query_param("disabled");
   std::string sql = std::string(kAdminUserSelect) + " WHERE 1 = 1";
   json params = json::array();
   auto bind = [&](json v) {
@@ -58,7 +62,6 @@ Task<Result<Response>> do_list_users(Call& call) {
     return "?" + std::to_string(params.size());
   };
   if (const std::string* q = call.query_param("q")) {
-    if (q->empty() || q->size() > 254) co_return field_error("q", "1 to 254 characters");
     // A prefix of the username or email, compared without LIKE so no character is special.
     const std::string lower = ascii_lower(*q);
     const std::string n = bind(static_cast<int64_t>(lower.size()));
@@ -66,8 +69,8 @@ Task<Result<Response>> do_list_users(Call& call) {
     sql += " AND (substr(u.username, 1, " + n + ") = " + v + " OR substr(lower(u.email), 1, " + n +
            ") = " + v + ")";
   }
-  if (disabled.value() == "true") sql += " AND u.disabled_at IS NOT NULL";
-  if (disabled.value() == "false") sql += " AND u.disabled_at IS NULL";
+  if (disabled && *disabled == "true") sql += " AND u.disabled_at IS NOT NULL";
+  if (disabled && *disabled == "false") sql += " AND u.disabled_at IS NULL";
   if (const std::string* c = call.query_param("cursor")) {
     std::optional<PageCursor> cur = decode_page_cursor(*c);
     if (!cur) co_return field_error("cursor", "a nextCursor from a previous page");
@@ -75,11 +78,10 @@ Task<Result<Response>> do_list_users(Call& call) {
     const std::string i = bind(cur->id);
     sql += " AND (u.created_at < " + t + " OR (u.created_at = " + t + " AND u.id < " + i + "))";
   }
-  sql += " ORDER BY u.created_at DESC, u.id DESC LIMIT " +
-         bind(static_cast<int64_t>(limit.value() + 1));
+  sql += " ORDER BY u.created_at DESC, u.id DESC LIMIT " + bind(static_cast<int64_t>(limit + 1));
   Result<std::vector<json>> rows = co_await d1_all(call.ctx, Stmt{sql, std::move(params)});
   if (!rows.ok()) co_return rows.take_error();
-  json next = next_page_cursor(rows.value(), limit.value());
+  json next = next_page_cursor(rows.value(), limit);
   json users = json::array();
   for (const json& row : rows.value()) users.push_back(admin_user_json(row));
   co_return json_reply(200, {{"users", std::move(users)}, {"nextCursor", std::move(next)}});
@@ -101,8 +103,7 @@ Task<Result<Response>> do_get_user(Call& call) {
 
 Task<Result<Response>> do_patch_user(Call& call) {
   const std::string id = *call.param("id");
-  std::optional<bool> disabled = get_bool(call.body, "disabled");
-  if (!disabled) co_return field_error("disabled", "true or false");
+  const std::optional<bool> disabled = get_bool(call.body, "disabled");  // required: a boolean
   const int64_t now = static_cast<int64_t>(call.ctx.now_ms());
   std::vector<Stmt> stmts;
   if (*disabled) {
@@ -156,30 +157,78 @@ Task<Result<Response>> do_admin_usage(Call& call) {
 bool add_admin_user_routes(HttpApp& app) {
   // Their own rate-limit group, so an operator can size it (RATE_LIMITS {"admin": …}) apart from
   // users' traffic.
-  return add_routes(app, {
-                             get("/api/admin/users", do_list_users).admin().rate(kRateAdmin),
-                             get("/api/v1/admin/users", do_list_users).admin().rate(kRateAdmin),
-                             get("/api/admin/users/:id", do_get_user).admin().rate(kRateAdmin),
-                             get("/api/v1/admin/users/:id", do_get_user).admin().rate(kRateAdmin),
-                             patch("/api/admin/users/:id", do_patch_user)
-                                 .admin()
-                                 .rate(kRateAdmin)
-                                 .json(kPatchUserSchema),
-                             patch("/api/v1/admin/users/:id", do_patch_user)
-                                 .admin()
-                                 .rate(kRateAdmin)
-                                 .json(kPatchUserSchema),
-                             post("/api/admin/users/:id/credits", do_user_credits)
-                                 .admin()
-                                 .rate(kRateAdmin)
-                                 .json(kCreditsSchema),
-                             post("/api/v1/admin/users/:id/credits", do_user_credits)
-                                 .admin()
-                                 .rate(kRateAdmin)
-                                 .json(kCreditsSchema),
-                             get("/api/admin/usage", do_admin_usage).admin().rate(kRateAdmin),
-                             get("/api/v1/admin/usage", do_admin_usage).admin().rate(kRateAdmin),
-                         });
+  return add_routes(
+      app,
+      {
+          get("/api/admin/users", do_list_users)
+              .admin()
+              .rate(kRateAdmin)
+              .query(kListUsersQuery)
+              .doc("List users with their balances (seed 003)", {"Admin", "Seed 003"})
+              .answers(200, "AdminUserPage")
+              .errors({"storage.unavailable"}),
+          get("/api/v1/admin/users", do_list_users)
+              .admin()
+              .rate(kRateAdmin)
+              .query(kListUsersQuery)
+              .doc("List users with their balances", {"Admin"})
+              .answers(200, "AdminUserPage")
+              .errors({"storage.unavailable"}),
+          get("/api/admin/users/:id", do_get_user)
+              .admin()
+              .rate(kRateAdmin)
+              .doc("Get a user (seed 003)", {"Admin", "Seed 003"})
+              .answers(200, "AdminUserEnvelope")
+              .errors({"users.not_found", "storage.unavailable"}),
+          get("/api/v1/admin/users/:id", do_get_user)
+              .admin()
+              .rate(kRateAdmin)
+              .doc("Get a user", {"Admin"})
+              .answers(200, "AdminUserEnvelope")
+              .errors({"users.not_found", "storage.unavailable"}),
+          patch("/api/admin/users/:id", do_patch_user)
+              .admin()
+              .rate(kRateAdmin)
+              .json(kPatchUserSchema)
+              .doc("Disable or re-enable a user (seed 003)", {"Admin", "Seed 003"})
+              .answers(200, "AdminUserEnvelope")
+              .errors({"users.not_found", "storage.unavailable"}),
+          patch("/api/v1/admin/users/:id", do_patch_user)
+              .admin()
+              .rate(kRateAdmin)
+              .json(kPatchUserSchema)
+              .doc("Disable or re-enable a user (ending their sessions)", {"Admin"})
+              .answers(200, "AdminUserEnvelope")
+              .errors({"users.not_found", "storage.unavailable"}),
+          post("/api/admin/users/:id/credits", do_user_credits)
+              .admin()
+              .rate(kRateAdmin)
+              .json(kCreditsSchema)
+              .doc("Adjust or set a user's credits (seed 003)", {"Admin", "Credits", "Seed 003"})
+              .answers(200, "CreditAdjustment")
+              .errors({"users.not_found", "credits.would_go_negative", "storage.unavailable"}),
+          post("/api/v1/admin/users/:id/credits", do_user_credits)
+              .admin()
+              .rate(kRateAdmin)
+              .json(kCreditsSchema)
+              .doc("Adjust or set a user's credits", {"Admin", "Credits"})
+              .answers(200, "CreditAdjustment")
+              .errors({"users.not_found", "credits.would_go_negative", "storage.unavailable"}),
+          get("/api/admin/usage", do_admin_usage)
+              .admin()
+              .rate(kRateAdmin)
+              .query(kUsageQuery)
+              .doc("Usage across all users (seed 003)", {"Admin", "Usage", "Seed 003"})
+              .answers(200, "UsageReport")
+              .errors({"storage.unavailable"}),
+          get("/api/v1/admin/usage", do_admin_usage)
+              .admin()
+              .rate(kRateAdmin)
+              .query(kUsageQuery)
+              .doc("Usage across all users (or ?userId=)", {"Admin", "Usage"})
+              .answers(200, "UsageReport")
+              .errors({"storage.unavailable"}),
+      });
 }
 
 }  // namespace ec

@@ -58,12 +58,27 @@ Task<Result<Response>> do_delete(Call& call) {
 bool add_api_key_routes(HttpApp& app) {
   // Managing credentials takes a signed-in person's access token, never an API key.
   return add_routes(
-      app,
-      {
-          get("/api/v1/api-keys", do_list).user(),
-          post("/api/v1/api-keys", do_create).access_token().json(kCreateApiKeySchema).secret(),
-          del("/api/v1/api-keys/:id", do_delete).access_token(),
-      });
+      app, {
+               get("/api/v1/api-keys", do_list)
+                   .user()
+                   .doc("List your API keys (prefixes only)", {"API keys"})
+                   .answers(200, "ApiKeyList")
+                   .errors({"storage.unavailable"}),
+               post("/api/v1/api-keys", do_create)
+                   .access_token()
+                   .json(kCreateApiKeySchema)
+                   .secret()
+                   .doc("Create an API key (the key is shown only in this answer)", {"API keys"})
+                   .answers(201, "NewApiKeyEnvelope")
+                   .errors({"auth.guest_not_allowed", "api_keys.limit_reached",
+                            "storage.unavailable", "storage.conflict"}),
+               del("/api/v1/api-keys/:id", do_delete)
+                   .access_token()
+                   .owns("api_key")
+                   .doc("Revoke an API key", {"API keys"})
+                   .answers(204, "")
+                   .errors({"api_keys.not_found", "storage.unavailable"}),
+           });
 }
 
 }  // namespace ec

@@ -71,20 +71,21 @@ bool add_auth_routes(HttpApp& app) {
               .json(kRegisterSchema)
               .doc("Create an account and sign in", {"Auth"})
               .answers(201, "AuthSession")
-              .errors({"auth.username_taken"}),
+              .errors({"auth.username_taken", "storage.unavailable", "storage.conflict"}),
           post("/api/v1/auth/login", do_login)
               .anyone()
               .rate(kRateAuth)
               .json(kLoginSchema)
               .doc("Sign in with a username and password", {"Auth"})
               .answers(200, "AuthSession")
-              .errors({"auth.invalid_credentials", "auth.user_disabled"}),
+              .errors({"auth.invalid_credentials", "auth.user_disabled", "storage.unavailable"}),
           post("/api/v1/auth/guest", do_guest)
               .anyone()
               .rate(kRateAuth)
               .optional_json()
               .doc("Start a guest session (a fresh account with no password)", {"Auth"})
-              .answers(201, "AuthSession"),
+              .answers(201, "AuthSession")
+              .errors({"storage.unavailable", "storage.conflict"}),
           post("/api/v1/auth/refresh", do_refresh)
               .anyone()
               .rate(kRateAuth)
@@ -92,15 +93,19 @@ bool add_auth_routes(HttpApp& app) {
               .doc("Trade a refresh token for new tokens (the old one is spent)", {"Auth"})
               .answers(200, "AuthSession")
               .errors({"auth.refresh_invalid", "auth.refresh_expired", "auth.refresh_reused",
-                       "auth.user_disabled"}),
-          // The tokens it revokes are its subject, not its credential: logging out twice is fine.
+                       "auth.session_revoked", "auth.user_disabled", "storage.unavailable"}),
+          // The tokens it revokes are its subject, not its credential: logging out twice is fine. A
+          // bearer token sent is verified first, so a bad one answers as on any route.
           post("/api/v1/auth/logout", do_logout)
               .anyone()
               .optional_json(kLogoutSchema)
               .doc("Sign out: revoke the session of the bearer token and/or the refresh token",
                    {"Auth"})
               .answers(204, "")
-              .errors({"auth.missing_token"}),
+              .errors({"auth.missing_token", "auth.token_malformed", "auth.token_alg_none",
+                       "auth.token_alg_mismatch", "auth.token_bad_signature", "auth.token_expired",
+                       "auth.token_not_yet_valid", "auth.token_invalid_claims",
+                       "auth.token_unknown_kid", "storage.unavailable"}),
           get("/api/v1/auth/me", do_me)
               .user()
               .doc("The signed-in user", {"Auth"})
@@ -111,7 +116,8 @@ bool add_auth_routes(HttpApp& app) {
               .anyone()
               .rate(kRateExempt)
               .doc("The public keys that verify access tokens (RFC 7517)", {"Auth"})
-              .answers(200, "Jwks"),
+              .answers(200, "Jwks")
+              .errors({"storage.unavailable"}),
       });
 }
 

@@ -1,7 +1,6 @@
 #include "api/billing_access.hpp"
 
 #include "api/caller.hpp"
-#include "api/paging.hpp"
 #include "billing/credit_amount.hpp"
 #include "bindings/d1.hpp"
 #include "core/ascii.hpp"
@@ -12,6 +11,18 @@ namespace ec {
 namespace {
 constexpr int64_t kDefaultUsageRangeMs = int64_t{30} * 86'400'000;
 }  // namespace
+
+const Schema kUsageQuery = {
+    field("from").string().describe(
+        "A date (2026-11-01), an ISO time or epoch milliseconds (default: 30 days before `to`)"),
+    field("to").string().describe("Same forms (a bare date includes that day; default: now)"),
+    field("provider").string().length(1, 256),
+    field("model").string().length(1, 256),
+    field("kind").string().length(1, 256).describe("chat, completion, embedding, report …"),
+    field("userId").string().describe("Whose usage (the admin key, or your own id)"),
+    field("limit").integer().min(1).max(200).describe("Events per page (default 50)"),
+    field("cursor").string().describe("nextCursor of the previous page"),
+};
 
 Result<UsageAccess> usage_access(const Call& call, const std::string* for_user) {
   UsageAccess who;
@@ -49,14 +60,9 @@ Result<UsageQuery> usage_query_from(const Call& call, const UsageAccess& who) {
   for (auto [name, slot] : {std::pair<std::string_view, std::string*>{"provider", &q.provider},
                             {"model", &q.model},
                             {"kind", &q.kind}}) {
-    if (const std::string* v = call.query_param(name)) {
-      if (v->empty() || v->size() > 256) return field_error(name, "1 to 256 characters");
-      *slot = *v;
-    }
+    if (const std::string* v = call.query_param(name)) *slot = *v;
   }
-  Result<size_t> limit = limit_param(call, 50, 200);
-  if (!limit.ok()) return limit.take_error();
-  q.limit = limit.value();
+  q.limit = static_cast<size_t>(call.query_int("limit", 50));
   if (const std::string* c = call.query_param("cursor")) q.cursor = *c;
   return q;
 }

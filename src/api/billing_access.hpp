@@ -20,6 +20,8 @@ Result<UsageAccess> usage_access(const Call& call, const std::string* for_user);
 
 // ?from=&to= (dates, ISO times or epoch ms; default the last 30 days), ?provider=&model=&kind=,
 // ?limit= (1–200, default 50), ?cursor=.
+// The query parameters of the usage report routes, declared on each of them.
+extern const Schema kUsageQuery;
 Result<UsageQuery> usage_query_from(const Call& call, const UsageAccess& who);
 
 // GET usage report for the caller's access (usage_access + usage_query_from + usage_report): the

@@ -4,7 +4,6 @@
 #include "api/billing_access.hpp"
 #include "api/caller.hpp"
 #include "api/gateway.hpp"
-#include "api/paging.hpp"
 #include "api/routes.hpp"
 #include "auth/admin.hpp"
 #include "auth/service.hpp"
@@ -37,6 +36,11 @@ const Schema kRecordUsageSchema = {
     field("route").string().max(100),
 };
 
+const Schema kLedgerQuery = {
+    field("limit").integer().min(1).max(200).describe("Page size (default 50)"),
+    field("cursor").string().describe("nextCursor of the previous page"),
+};
+
 Response with_balance(Response r, int64_t balance) {
   r.headers.emplace_back("x-credits-balance", format_credits(balance));
   return r;
@@ -55,8 +59,7 @@ Task<Result<Response>> do_balance(Call& call) {
 
 Task<Result<Response>> do_ledger(Call& call) {
   const User& user = signed_in(call);
-  Result<size_t> limit = limit_param(call, 50, 200);
-  if (!limit.ok()) co_return limit.take_error();
+  const size_t limit = static_cast<size_t>(call.query_int("limit", 50));
   json params = json::array({user.id});
   std::string sql = "SELECT * FROM credit_ledger WHERE user_id = ?1";
   if (const std::string* c = call.query_param("cursor")) {
@@ -66,11 +69,11 @@ Task<Result<Response>> do_ledger(Call& call) {
     params.push_back(cur->time_ms);
     params.push_back(cur->id);
   }
-  params.push_back(static_cast<int64_t>(limit.value() + 1));
+  params.push_back(static_cast<int64_t>(limit + 1));
   sql += " ORDER BY created_at DESC, id DESC LIMIT ?" + std::to_string(params.size());
   Result<std::vector<json>> rows = co_await d1_all(call.ctx, Stmt{sql, std::move(params)});
   if (!rows.ok()) co_return rows.take_error();
-  json next = next_page_cursor(rows.value(), limit.value());
+  json next = next_page_cursor(rows.value(), limit);
   json entries = json::array();
   for (const json& row : rows.value()) entries.push_back(ledger_entry_json(row));
   co_return json_reply(200, {{"entries", std::move(entries)}, {"nextCursor", std::move(next)}});
@@ -141,19 +144,59 @@ Task<Result<Response>> do_record_usage(Call& call) {
 }  // namespace
 
 bool add_billing_routes(HttpApp& app) {
-  return add_routes(
-      app,
-      {
-          get("/api/credits", do_balance).user(),
-          get("/api/v1/credits", do_balance).user(),
-          get("/api/v1/credits/ledger", do_ledger).user(),
-          post("/api/credits/adjust", do_adjust).admin().rate(kRateAdmin).json(kAdjustSchema),
-          post("/api/v1/credits/adjust", do_adjust).admin().rate(kRateAdmin).json(kAdjustSchema),
-          get("/api/billing/usage", do_usage).user_or_admin(),
-          get("/api/v1/billing/usage", do_usage).user_or_admin(),
-          post("/api/billing/usage", do_record_usage).user_or_admin().json(kRecordUsageSchema),
-          post("/api/v1/billing/usage", do_record_usage).user_or_admin().json(kRecordUsageSchema),
-      });
+  const auto balance_route = [](std::string_view pattern,
+                                std::initializer_list<std::string_view> tags) {
+    return get(pattern, do_balance)
+        .user()
+        .doc("Your credit balance", tags)
+        .answers(200, "CreditBalance")
+        .errors({"users.not_found", "storage.unavailable"});
+  };
+  const auto adjust_route = [](std::string_view pattern,
+                               std::initializer_list<std::string_view> tags) {
+    return post(pattern, do_adjust)
+        .admin()
+        .rate(kRateAdmin)
+        .json(kAdjustSchema)
+        .doc("Adjust or set a user's credits (by userId, username or email)", tags)
+        .answers(200, "CreditAdjustment")
+        .errors({"users.not_found", "credits.would_go_negative", "storage.unavailable"});
+  };
+  const auto usage_route = [](std::string_view pattern,
+                              std::initializer_list<std::string_view> tags) {
+    return get(pattern, do_usage)
+        .user_or_admin()
+        .query(kUsageQuery)
+        .doc("Usage: totals, daily sums and events (yours, or anyone's with the admin key)", tags)
+        .answers(200, "UsageReport")
+        .errors({"billing.forbidden", "storage.unavailable"});
+  };
+  const auto record_route = [](std::string_view pattern,
+                               std::initializer_list<std::string_view> tags) {
+    return post(pattern, do_record_usage)
+        .user_or_admin()
+        .json(kRecordUsageSchema)
+        .doc("Record a model call you made and pay for it from the model table's prices", tags)
+        .answers(201, "UsageRecorded")
+        .errors({"billing.forbidden", "users.not_found", "credits.insufficient",
+                 "storage.unavailable"});
+  };
+  return add_routes(app, {
+                             balance_route("/api/credits", {"Credits", "Seed 003"}),
+                             balance_route("/api/v1/credits", {"Credits"}),
+                             get("/api/v1/credits/ledger", do_ledger)
+                                 .user()
+                                 .query(kLedgerQuery)
+                                 .doc("Your credit ledger, newest first", {"Credits"})
+                                 .answers(200, "LedgerPage")
+                                 .errors({"storage.unavailable"}),
+                             adjust_route("/api/credits/adjust", {"Credits", "Admin", "Seed 003"}),
+                             adjust_route("/api/v1/credits/adjust", {"Credits", "Admin"}),
+                             usage_route("/api/billing/usage", {"Usage", "Seed 003"}),
+                             usage_route("/api/v1/billing/usage", {"Usage"}),
+                             record_route("/api/billing/usage", {"Usage", "Seed 003"}),
+                             record_route("/api/v1/billing/usage", {"Usage"}),
+                         });
 }
 
 }  // namespace ec

@@ -1,13 +1,12 @@
 // Canonical documents, search and graph API: /api/v1/documents*, /api/v1/search, /api/v1/graph/*.
 #include "api/caller.hpp"
 #include "api/gateway.hpp"
+#include "api/ingest_schema.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
 #include "graph/store.hpp"
 #include "rag/documents.hpp"
 #include "rag/search.hpp"
-
-#include <charconv>
 
 namespace ec {
 
@@ -16,6 +15,29 @@ namespace {
 // Ingest bodies carry whole documents: they get their own limit (INGEST_BODY_LIMIT_BYTES would
 // be the knob; 10 MiB covers any text a client should send inline instead of uploading a file).
 constexpr size_t kIngestBodyLimit = size_t{10} << 20;
+
+const Schema kListQuery = {
+    field("limit").integer().min(1).max(100).describe("Page size (default 20)"),
+    field("cursor").string().describe("nextCursor of the previous page"),
+    field("title").string().describe("A case-insensitive substring of the title"),
+    field("metadata")
+        .string()
+        .describe("A JSON object of metadata filters (or metadata.<key>=<value> parameters)"),
+};
+
+const Schema kSearchSchema = {
+    field("query").string().required().min(1).max(2000),
+    field("topK").integer().nullable().min(1).max(50),
+    field("threshold").number().nullable().min(-1).max(1),
+    field("mode").one_of({"vector", "keyword", "hybrid"}).nullable(),
+    field("documentIds").array().nullable().max_items(50),
+    field("metadata").object().nullable().describe("Filters: {key: string | number | boolean}"),
+    field("filter").object().nullable().describe("Same as metadata"),
+};
+
+const Schema kEntitiesQuery = {
+    field("q").string().max(200).describe("A case-insensitive substring of the entity's name"),
+};
 
 Task<Result<Response>> do_create(Call& call) {
   const User& user = signed_in(call);
@@ -52,14 +74,7 @@ Task<Result<Response>> do_delete(Call& call) {
 
 Result<DocumentQuery> parse_list_query(const Call& call) {
   DocumentQuery q;
-  if (const std::string* l = call.query_param("limit")) {
-    int64_t v = 0;
-    auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), v);
-    if (ec != std::errc() || p != l->data() + l->size() || v < 1 || v > 100) {
-      return field_error("limit", "an integer from 1 to 100");
-    }
-    q.limit = static_cast<size_t>(v);
-  }
+  q.limit = static_cast<size_t>(call.query_int("limit", 20));
   if (const std::string* c = call.query_param("cursor")) q.cursor = *c;
   if (const std::string* t = call.query_param("title")) q.title = *t;
   // Metadata filters as ?metadata.<key>=<value> (string comparison) or ?metadata=<json object>.
@@ -125,9 +140,6 @@ Task<Result<Response>> do_graph(Call& call) {
 Task<Result<Response>> do_entities(Call& call) {
   const User& user = signed_in(call);
   const std::string* q = call.query_param("q");
-  if (q && q->size() > 200) {
-    co_return field_error("q", "at most 200 bytes");
-  }
   Result<json> found = co_await find_entities(call.ctx, user.id, q ? *q : "", 50);
   if (!found.ok()) co_return found.take_error();
   co_return json_reply(200, {{"entities", found.value()}});
@@ -136,16 +148,62 @@ Task<Result<Response>> do_entities(Call& call) {
 }  // namespace
 
 bool add_document_routes(HttpApp& app) {
-  return add_routes(app,
-                    {
-                        post("/api/v1/documents", do_create).user().json().limit(kIngestBodyLimit),
-                        get("/api/v1/documents", do_list).user(),
-                        get("/api/v1/documents/:id", do_get).user(),
-                        del("/api/v1/documents/:id", do_delete).user(),
-                        get("/api/v1/documents/:id/graph", do_graph).user(),
-                        post("/api/v1/search", do_search).user().rate(kRateAi).json(),
-                        get("/api/v1/graph/entities", do_entities).user(),
-                    });
+  return add_routes(
+      app,
+      {
+          post("/api/v1/documents", do_create)
+              .user()
+              .json(kIngestSchema)
+              .limit(kIngestBodyLimit)
+              .doc("Ingest a document (text or an uploaded file)", {"Documents"})
+              .details("Small inputs are built in the request (201); larger ones are queued as "
+                       "an ingest job (202, the document's `job` tracks it).")
+              .answers(201, "DocumentEnvelope")
+              .answers(202, "DocumentEnvelope")
+              .errors({"files.not_found", "extract.too_large", "extract.unsupported_format",
+                       "extract.binary", "extract.encrypted", "extract.malformed",
+                       "extract.no_text", "documents.busy", "documents.too_many_chunks",
+                       "documents.source_missing", "storage.quota_exceeded", "storage.unavailable",
+                       "storage.conflict", "storage.value_too_large", "ai.unavailable",
+                       "ai.bad_reply", "vectors.unavailable", "vectors.rejected"}),
+          get("/api/v1/documents", do_list)
+              .user()
+              .query(kListQuery)
+              .doc("List your documents, newest first", {"Documents"})
+              .answers(200, "DocumentPage")
+              .errors({"storage.unavailable"}),
+          get("/api/v1/documents/:id", do_get)
+              .user()
+              .owns("document")
+              .doc("Get a document", {"Documents"})
+              .answers(200, "DocumentWithPreviewEnvelope")
+              .errors({"documents.not_found", "storage.unavailable"}),
+          del("/api/v1/documents/:id", do_delete)
+              .user()
+              .owns("document")
+              .doc("Delete a document, its chunks, vectors and graph", {"Documents"})
+              .answers(204, "")
+              .errors({"documents.not_found", "storage.unavailable"}),
+          get("/api/v1/documents/:id/graph", do_graph)
+              .user()
+              .owns("document")
+              .doc("A document's knowledge graph", {"Documents"})
+              .answers(200, "DocumentGraph")
+              .errors({"documents.not_found", "storage.unavailable"}),
+          post("/api/v1/search", do_search)
+              .user()
+              .rate(kRateAi)
+              .json(kSearchSchema)
+              .doc("Search your documents (vector, keyword or hybrid)", {"Search"})
+              .answers(200, "SearchResults")
+              .errors({"storage.unavailable", "ai.unavailable", "ai.bad_reply"}),
+          get("/api/v1/graph/entities", do_entities)
+              .user()
+              .query(kEntitiesQuery)
+              .doc("Find entities across your documents' graphs", {"Documents"})
+              .answers(200, "EntityList")
+              .errors({"storage.unavailable"}),
+      });
 }
 
 }  // namespace ec

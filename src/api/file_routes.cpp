@@ -14,6 +14,12 @@ namespace ec {
 
 namespace {
 
+const Schema kUploadQuery = {
+    field("filename")
+        .string()
+        .describe("The file's name when the body is raw bytes (X-Filename works too)"),
+};
+
 std::optional<std::string> filename_hint(const Call& call) {
   if (const std::string* q = call.query_param("filename")) return *q;
   if (const std::string* h = call.header("x-filename")) return *h;
@@ -101,14 +107,54 @@ Task<Result<Response>> do_analyze(Call& call) {
 }  // namespace
 
 bool add_file_routes(HttpApp& app) {
-  return add_routes(app, {
-                             post("/api/v1/files", do_upload).user(),
-                             post("/api/v1/files/upload", do_upload).user(),  // seed 004's spelling
-                             get("/api/v1/files/:id", do_get).user(),
-                             get("/api/v1/files/:id/download", do_download).user(),
-                             del("/api/v1/files/:id", do_delete).user(),
-                             post("/api/v1/files/:id/analyze", do_analyze).user().rate(kRateAi),
-                         });
+  const auto upload = [](std::string_view pattern, std::string_view summary) {
+    return post(pattern, do_upload)
+        .user()
+        .query(kUploadQuery)
+        .takes("application/octet-stream")
+        .doc(summary, {"Files"})
+        .details(
+            "The body is the file's bytes (its Content-Type is the file's; name it with "
+            "?filename= or X-Filename), or a multipart/form-data form with a `file` part.")
+        .answers(201, "FileEnvelope")
+        .errors({"files.too_large", "files.unsupported_type", "files.missing_file",
+                 "files.bad_upload", "files.invalid_filename", "storage.unavailable",
+                 "storage.conflict"});
+  };
+  return add_routes(
+      app,
+      {
+          upload("/api/v1/files", "Upload a file"),
+          upload("/api/v1/files/upload", "Upload a file (seed 004's spelling)"),
+          get("/api/v1/files/:id", do_get)
+              .user()
+              .owns("file")
+              .doc("Get a file's metadata", {"Files"})
+              .answers(200, "FileEnvelope")
+              .errors({"files.not_found", "storage.unavailable"}),
+          get("/api/v1/files/:id/download", do_download)
+              .user()
+              .owns("file")
+              .doc("Download a file (Range requests answer 206)", {"Files"})
+              .answers(200, "FileBytes", "application/octet-stream")
+              .answers(206, "FileBytes", "application/octet-stream")
+              .errors({"files.not_found", "files.range_not_satisfiable", "storage.unavailable"}),
+          del("/api/v1/files/:id", do_delete)
+              .user()
+              .owns("file")
+              .doc("Delete a file", {"Files"})
+              .answers(204, "")
+              .errors({"files.not_found", "storage.unavailable"}),
+          post("/api/v1/files/:id/analyze", do_analyze)
+              .user()
+              .rate(kRateAi)
+              .owns("file")
+              .doc("Extract a file's text and summarise it", {"Files"})
+              .answers(200, "FileAnalysis")
+              .errors({"files.not_found", "extract.too_large", "extract.unsupported_format",
+                       "extract.binary", "extract.encrypted", "extract.malformed",
+                       "extract.no_text", "storage.unavailable"}),
+      });
 }
 
 }  // namespace ec

@@ -14,7 +14,6 @@
 // milliseconds under /api/jobs, as seed 003's routes always answered.
 #include "api/caller.hpp"
 #include "api/gateway.hpp"
-#include "api/paging.hpp"
 #include "api/routes.hpp"
 #include "api/time_format.hpp"
 #include "auth/admin.hpp"
@@ -52,6 +51,14 @@ Caller caller_of(const Call& call) {
   return Caller{false, signed_in(call).id};
 }
 
+const Schema kListQuery = {
+    field("state").one_of({"queued", "running", "succeeded", "failed", "dead", "cancelled"}),
+    field("type").string().describe("A job type: ingest, reindex, cleanup …"),
+    field("userId").string().describe("Whose jobs (only with the admin key)"),
+    field("limit").integer().min(1).max(100).describe("Page size (default 20)"),
+    field("cursor").string().describe("nextCursor of the previous page"),
+};
+
 json cursor_json(const std::string& c) { return c.empty() ? json(nullptr) : json(c); }
 
 Response job_reply(const Call& call, int status, const JobRecord& job,
@@ -67,13 +74,8 @@ Task<Result<Response>> do_list(Call& call) {
   const Caller who = caller_of(call);
   JobQuery q;
   q.owner = who.scope();
-  Result<size_t> limit = limit_param(call, 20, 100);
-  if (!limit.ok()) co_return limit.take_error();
-  q.limit = limit.value();
-  Result<std::string> state = choice_param(
-      call, "state", {"queued", "running", "succeeded", "failed", "dead", "cancelled"});
-  if (!state.ok()) co_return state.take_error();
-  q.state = std::move(state.value());
+  q.limit = static_cast<size_t>(call.query_int("limit", 20));
+  if (const std::string* state = call.query_param("state")) q.state = *state;
   if (const std::string* type = call.query_param("type")) {
     if (find_job_type(call.ctx, *type) == nullptr) {
       co_return field_error("type", "one of " + job_type_names(call.ctx));
@@ -204,11 +206,12 @@ Task<Result<Response>> do_patch(Call& call) {
   const Caller who = caller_of(call);
   const std::string action = string_or(call.body, "action", "");
   const std::string state = string_or(call.body, "state", "");
+  // Another user's job is a 404 whatever the body says, so the lookup comes first.
+  Result<JobRecord> job = co_await visible_job(call, who);
+  if (!job.ok()) co_return job.take_error();
   if (action.empty() == state.empty()) {
     co_return field_error("action", "give exactly one of action or state");
   }
-  Result<JobRecord> job = co_await visible_job(call, who);
-  if (!job.ok()) co_return job.take_error();
   const bool cancel = action == "cancel" || state == "cancelled";
   Result<JobRecord> after = cancel ? co_await cancel_job(call.ctx, std::move(job.value()))
                                    : co_await retry_job(call.ctx, std::move(job.value()));
@@ -245,6 +248,10 @@ Task<Result<Response>> do_run(Call& call) {
   }
   co_return json_reply(200, {{"ran", ran}, {"count", ran.size()}});
 }
+
+const Schema kInternalRun = {
+    field("jobId").string().describe("The job the queue message names"),
+};
 
 Task<Result<Response>> internal_run(Call& call) {
   const std::string* id = get_string(call.body, "jobId");
@@ -291,25 +298,68 @@ Task<Result<Response>> internal_cron(Call& call) {
 bool add_job_routes(HttpApp& app) {
   // Canonical and seed 003's spelling; a user sees their own jobs, the admin key everyone's.
   for (std::string_view base : {std::string_view("/api/v1/jobs"), std::string_view("/api/jobs")}) {
-    const std::string_view one = base == "/api/jobs" ? "/api/jobs/:id" : "/api/v1/jobs/:id";
-    const std::string_view run = base == "/api/jobs" ? "/api/jobs/run" : "/api/v1/jobs/run";
+    const bool seed = base == "/api/jobs";
+    const std::string_view one = seed ? "/api/jobs/:id" : "/api/v1/jobs/:id";
+    const std::string_view run = seed ? "/api/jobs/run" : "/api/v1/jobs/run";
+    // Seed 003's spelling answers epoch milliseconds (api/time_format.hpp), so its own schemas.
+    auto doc = [seed](RouteDef d, std::string_view summary) {
+      return seed ? d.doc(summary, {"Jobs", "Seed 003"}) : d.doc(summary, {"Jobs"});
+    };
+    auto schema = [seed](std::string_view canonical, std::string_view seed003) {
+      return seed ? seed003 : canonical;
+    };
     bool ok = add_routes(
-        app,
-        {
-            get(base, do_list).user_or_admin(),
-            post(base, do_create).user_or_admin().json(kCreate).strict().limit(kCreateBodyLimit),
-            get(one, do_get).user_or_admin(),
-            patch(one, do_patch).user_or_admin().json(kPatch).strict(),
-            post(run, do_run).admin().optional_json(kRun).strict(),
-        });
+        app, {
+                 doc(get(base, do_list).user_or_admin().query(kListQuery),
+                     "List jobs, newest first (yours; everyone's with the admin key)")
+                     .answers(200, schema("JobPage", "Seed003JobPage"))
+                     .errors({"storage.unavailable"}),
+                 doc(post(base, do_create)
+                         .user_or_admin()
+                         .json(kCreate)
+                         .strict()
+                         .limit(kCreateBodyLimit),
+                     "Queue a job (ingest, reindex; cleanup with the admin key)")
+                     .answers(202, schema("JobCreated", "Seed003JobCreated"))
+                     .errors({"jobs.admin_only", "users.not_found", "jobs.not_found",
+                              "documents.not_found", "documents.busy", "documents.source_missing",
+                              "files.not_found", "extract.too_large", "storage.quota_exceeded",
+                              "storage.unavailable", "storage.conflict"}),
+                 doc(get(one, do_get).user_or_admin().owns("job"), "Get a job")
+                     .answers(200, schema("JobEnvelope", "Seed003JobEnvelope"))
+                     .errors({"jobs.not_found", "storage.unavailable"}),
+                 doc(patch(one, do_patch).user_or_admin().json(kPatch).strict().owns("job"),
+                     "Cancel or retry a job")
+                     .details("202 while a running job has yet to reach its next checkpoint.")
+                     .answers(200, schema("JobEnvelope", "Seed003JobEnvelope"))
+                     .answers(202, schema("JobEnvelope", "Seed003JobEnvelope"))
+                     .errors({"jobs.not_found", "jobs.finished", "jobs.not_retryable",
+                              "storage.unavailable"}),
+                 doc(post(run, do_run).admin().optional_json(kRun).strict(),
+                     "Run a job now, or the due ones")
+                     .answers(200, schema("JobsRan", "Seed003JobsRan"))
+                     .errors({"jobs.not_found", "jobs.not_runnable", "storage.unavailable"}),
+             });
     if (!ok) return false;
   }
   // The shim's own requests: limiting them would only fail work that was already admitted.
-  return add_routes(
-      app, {
-               post("/internal/jobs/run", internal_run).internal().rate(kRateExempt).json(),
-               post("/internal/cron", internal_cron).internal().rate(kRateExempt).optional_json(),
-           });
+  return add_routes(app,
+                    {
+                        post("/internal/jobs/run", internal_run)
+                            .internal()
+                            .rate(kRateExempt)
+                            .json(kInternalRun)
+                            .doc("Run a queued job (the queue consumer)", {"Internal"})
+                            .answers(200, "InternalJobRun")
+                            .errors({"jobs.malformed", "jobs.not_found", "storage.unavailable"}),
+                        post("/internal/cron", internal_cron)
+                            .internal()
+                            .rate(kRateExempt)
+                            .optional_json()
+                            .doc("The cron tick: redeliver lost jobs, run a cleanup", {"Internal"})
+                            .answers(200, "CronReport")
+                            .errors({"jobs.not_found", "storage.unavailable"}),
+                    });
 }
 
 }  // namespace ec

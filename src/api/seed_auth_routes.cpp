@@ -66,23 +66,44 @@ Task<Result<Response>> seed003_guest(Call& call) {
 
 bool add_seed_auth_routes(HttpApp& app) {
   return add_routes(
-      app, {
-               post("/api/auth/register", seed000_register)
-                   .anyone()
-                   .rate(kRateAuth)
-                   .json(kRegisterSchema)
-                   .styled(ErrorStyle::kSeed000),
-               post("/api/auth/login", seed000_login)
-                   .anyone()
-                   .rate(kRateAuth)
-                   .json(kLoginSchema)
-                   .styled(ErrorStyle::kSeed000),
-               // Seed 001 asks "who am I?" without failing: a missing or bad token is simply
-               // {user:null}.
-               get("/api/auth/session", seed001_session).user_if_valid(),
-               post("/api/auth/logout", seed001_logout).anyone().optional_json(kLogoutSchema),
-               post("/auth/guest", seed003_guest).anyone().rate(kRateAuth).optional_json(),
-           });
+      app,
+      {
+          post("/api/auth/register", seed000_register)
+              .anyone()
+              .rate(kRateAuth)
+              .json(kRegisterSchema)
+              .styled(ErrorStyle::kSeed000)
+              .doc("Create an account and sign in (seed 000)", {"Auth", "Seed 000"})
+              .answers(201, "Seed000AuthSession")
+              .errors({"auth.username_taken", "storage.unavailable"}),
+          post("/api/auth/login", seed000_login)
+              .anyone()
+              .rate(kRateAuth)
+              .json(kLoginSchema)
+              .styled(ErrorStyle::kSeed000)
+              .doc("Sign in (seed 000)", {"Auth", "Seed 000"})
+              .answers(200, "Seed000AuthSession")
+              .errors({"auth.invalid_credentials", "auth.user_disabled", "storage.unavailable"}),
+          // Seed 001 asks "who am I?" without failing: a missing or bad token is simply
+          // {user:null}.
+          get("/api/auth/session", seed001_session)
+              .user_if_valid()
+              .doc("Who is signed in, or null (seed 001)", {"Auth", "Seed 001"})
+              .answers(200, "Seed001Session"),
+          post("/api/auth/logout", seed001_logout)
+              .anyone()
+              .optional_json(kLogoutSchema)
+              .doc("Sign out and clear the session cookie (seed 001)", {"Auth", "Seed 001"})
+              .answers(200, "Seed001Success")
+              .errors({"storage.unavailable"}),
+          post("/auth/guest", seed003_guest)
+              .anyone()
+              .rate(kRateAuth)
+              .optional_json()
+              .doc("Start a guest session (seed 003)", {"Auth", "Seed 003"})
+              .answers(201, "Seed003GuestSession")
+              .errors({"storage.unavailable"}),
+      });
 }
 
 }  // namespace ec

@@ -6,12 +6,11 @@
 // Times are epoch milliseconds, as seed 000's tables keep them (the canonical API's are ISO 8601).
 #include "api/caller.hpp"
 #include "api/gateway.hpp"
+#include "api/ingest_schema.hpp"
 #include "api/routes.hpp"
 #include "auth/service.hpp"
 #include "files/file_service.hpp"
 #include "rag/documents.hpp"
-
-#include <charconv>
 
 namespace ec {
 
@@ -20,6 +19,29 @@ namespace {
 constexpr int64_t kDefaultUrlTtl = 900;  // seconds
 constexpr int64_t kMaxUrlTtl = 86400;    // worker-signed URLs; SigV4 allows up to 7 days
 constexpr ErrorStyle kSeed = ErrorStyle::kSeed000;
+
+const Schema kUploadUrlSchema = {
+    field("filename").string().nullable(),
+    field("fileName").string().nullable().describe("Same as filename"),
+    field("contentType").string().required().min(1),
+    field("size").integer().nullable().describe("The most bytes the URL accepts (capped)"),
+    field("expiresIn").integer().nullable().describe("Seconds, 60 to 86400 (default 900)"),
+};
+
+const Schema kPutUploadQuery = {
+    field("filename").string().describe("Without a signature: the uploaded file's name"),
+};
+
+const Schema kFileRefQuery = {
+    field("key").string().describe("The file's R2 key (or fileId)"),
+    field("fileId").string().describe("The file's id (or key)"),
+};
+
+const Schema kAccessUrlQuery = {
+    field("key").string().describe("The file's R2 key (or fileId)"),
+    field("fileId").string().describe("The file's id (or key)"),
+    field("expiresIn").integer().describe("Seconds, 60 to 86400 (default 900)"),
+};
 
 Response seed_ok(int status, json data) {
   return json_reply(status, {{"success", true}, {"data", std::move(data)}});
@@ -34,8 +56,7 @@ int64_t ttl_from(const json& v) {
 Task<Result<Response>> upload_url(Call& call) {
   const User& user = signed_in(call);
   std::string filename = string_or(call.body, "filename", string_or(call.body, "fileName", ""));
-  std::string type = string_or(call.body, "contentType", "");
-  if (type.empty()) co_return field_error("contentType", "is required");
+  std::string type = string_or(call.body, "contentType", "");  // required, non-empty
   int64_t size = get_int(call.body, "size").value_or(0);
   int64_t ttl = ttl_from(call.body.value("expiresIn", json(nullptr)));
   Result<std::string> base = co_await presign_base_url(call.ctx);
@@ -89,12 +110,7 @@ Task<Result<Response>> access_url(Call& call) {
   const User& user = signed_in(call);
   Result<FileRecord> f = co_await file_by_key_param(call, user);
   if (!f.ok()) co_return f.take_error();
-  int64_t ttl = kDefaultUrlTtl;
-  if (const std::string* e = call.query_param("expiresIn")) {
-    int64_t v = 0;
-    auto [p, ec] = std::from_chars(e->data(), e->data() + e->size(), v);
-    if (ec == std::errc() && p == e->data() + e->size()) ttl = ttl_from(json(v));
-  }
+  const int64_t ttl = ttl_from(json(call.query_int("expiresIn", kDefaultUrlTtl)));
   Result<std::string> base = co_await presign_base_url(call.ctx);
   if (!base.ok()) co_return base.take_error();
   Result<std::string> secret = co_await presign_secret(call.ctx);
@@ -122,12 +138,12 @@ Task<Result<Response>> get_file(Call& call) {
     std::string owner = grant.value().key.substr(0, grant.value().key.find('/'));
     Result<FileRecord> f = co_await find_file_by_key(call.ctx, owner, grant.value().key);
     if (!f.ok()) co_return f.take_error();
-    co_return co_await download_file(call.ctx, std::move(f.value()));
+    co_return co_await download_file(call.ctx, std::move(f.value()), kSeed);
   }
   const User& user = signed_in(call);
   Result<FileRecord> f = co_await file_by_key_param(call, user);
   if (!f.ok()) co_return f.take_error();
-  co_return co_await download_file(call.ctx, std::move(f.value()));
+  co_return co_await download_file(call.ctx, std::move(f.value()), kSeed);
 }
 
 Task<Result<Response>> delete_file_route(Call& call) {
@@ -201,18 +217,71 @@ Task<Result<Response>> seed_get(Call& call) {
 }  // namespace
 
 bool add_seed_file_routes(HttpApp& app) {
+  const auto s000 = [](RouteDef d, std::string_view summary, bool document = false) {
+    return document ? d.styled(kSeed).doc(summary, {"Documents", "Seed 000"})
+                    : d.styled(kSeed).doc(summary, {"Files", "Seed 000"});
+  };
   return add_routes(
-      app, {
-               post("/api/r2/upload-url", upload_url).user().json().styled(kSeed),
-               put("/api/r2/upload", put_upload).presigned_or_user().styled(kSeed),
-               get("/api/r2/access-url", access_url).user().styled(kSeed),
-               get("/api/r2/file", get_file).presigned_or_user().styled(kSeed),
-               del("/api/r2/file", delete_file_route).user().styled(kSeed),
-               post("/api/ingest", seed_ingest).user().json().limit(size_t{10} << 20).styled(kSeed),
-               get("/api/documents", seed_list).user().styled(kSeed),
-               get("/api/documents/:id", seed_get).user().styled(kSeed),
-               post("/api/upload/direct", upload_direct).user(),
-           });
+      app,
+      {
+          s000(post("/api/r2/upload-url", upload_url).user().json(kUploadUrlSchema),
+               "A presigned URL to upload a file to")
+              .answers(200, "Seed000UploadUrl")
+              .errors({"files.unsupported_type", "files.invalid_filename",
+                       "config.public_base_url_missing", "storage.unavailable",
+                       "storage.conflict"}),
+          s000(put("/api/r2/upload", put_upload)
+                   .presigned_or_user()
+                   .query(kPutUploadQuery)
+                   .takes("application/octet-stream"),
+               "Upload a file: to a presigned URL (200), or signed in (201)")
+              .answers(200, "Seed000FileEnvelope")
+              .answers(201, "Seed000FileEnvelope")
+              .errors({"files.bad_signature", "files.url_expired", "files.url_used",
+                       "files.upload_in_progress", "files.not_found", "files.too_large",
+                       "files.unsupported_type", "files.missing_file", "files.bad_upload",
+                       "files.invalid_filename", "storage.unavailable", "storage.conflict"}),
+          s000(get("/api/r2/access-url", access_url).user().query(kAccessUrlQuery),
+               "A presigned URL to download a file")
+              .answers(200, "Seed000AccessUrl")
+              .errors({"files.not_found", "config.public_base_url_missing", "storage.unavailable",
+                       "storage.conflict"}),
+          s000(get("/api/r2/file", get_file).presigned_or_user().query(kFileRefQuery),
+               "Download a file (presigned, or signed in by key or fileId)")
+              .answers(200, "FileBytes", "application/octet-stream")
+              .answers(206, "FileBytes", "application/octet-stream")
+              .errors({"files.bad_signature", "files.url_expired", "files.not_found",
+                       "files.range_not_satisfiable", "storage.unavailable", "storage.conflict"}),
+          s000(del("/api/r2/file", delete_file_route).user().query(kFileRefQuery),
+               "Delete a file (by key or fileId)")
+              .answers(200, "Seed000Deleted")
+              .errors({"files.not_found", "storage.unavailable"}),
+          s000(post("/api/ingest", seed_ingest).user().json(kIngestSchema).limit(size_t{10} << 20),
+               "Ingest a document (built now: 200; queued: 202)", true)
+              .answers(200, "Seed000IngestStarted")
+              .answers(202, "Seed000IngestStarted")
+              .errors({"files.not_found", "extract.too_large", "extract.unsupported_format",
+                       "extract.binary", "extract.encrypted", "extract.malformed",
+                       "extract.no_text", "documents.busy", "documents.too_many_chunks",
+                       "documents.source_missing", "storage.quota_exceeded", "storage.unavailable",
+                       "storage.conflict", "storage.value_too_large", "ai.unavailable",
+                       "ai.bad_reply", "vectors.unavailable", "vectors.rejected"}),
+          s000(get("/api/documents", seed_list).user(), "Your latest 100 documents", true)
+              .answers(200, "Seed000DocumentList")
+              .errors({"storage.unavailable"}),
+          s000(get("/api/documents/:id", seed_get).user().owns("document"), "Get a document", true)
+              .answers(200, "Seed000DocumentEnvelope")
+              .errors({"documents.not_found", "storage.unavailable"}),
+          post("/api/upload/direct", upload_direct)
+              .user()
+              .query(kPutUploadQuery)
+              .takes("application/octet-stream")
+              .doc("Upload a file (uploader and route kept in R2 metadata)", {"Files", "Seed 003"})
+              .answers(201, "Seed003DirectUpload")
+              .errors({"files.too_large", "files.unsupported_type", "files.missing_file",
+                       "files.bad_upload", "files.invalid_filename", "storage.unavailable",
+                       "storage.conflict"}),
+      });
 }
 
 }  // namespace ec

@@ -233,7 +233,7 @@ Task<Result<FileRecord>> find_file_by_key(Ctx& ctx, std::string user_id, std::st
   co_return file_from_row(row.value());
 }
 
-Task<Result<Response>> download_file(Ctx& ctx, FileRecord f) {
+Task<Result<Response>> download_file(Ctx& ctx, FileRecord f, ErrorStyle style) {
   // R2 is the truth for the size: the row could predate an overwrite by a signed upload.
   Result<std::optional<R2Object>> head = co_await r2_head(ctx, f.r2_key);
   if (!head.ok()) co_return head.take_error();
@@ -242,7 +242,7 @@ Task<Result<Response>> download_file(Ctx& ctx, FileRecord f) {
   RangeDecision d = decide_range(ctx.request().header("range"), size);
   if (d.kind == RangeDecision::kUnsatisfiable) {
     // The usual error envelope (with the request id), plus the size the client should ask within.
-    Response e = error_reply(api_error(Err::files_range_not_satisfiable), ctx.request_id);
+    Response e = error_reply(api_error(Err::files_range_not_satisfiable), ctx.request_id, style);
     e.headers.emplace_back("accept-ranges", "bytes");
     e.headers.emplace_back("content-range", "bytes */" + std::to_string(size));
     co_return e;

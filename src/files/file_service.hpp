@@ -11,6 +11,7 @@
 #include "core/task.hpp"
 #include "core/time.hpp"
 #include "files/presign.hpp"
+#include "http/reply.hpp"
 
 #include <optional>
 #include <string>
@@ -55,7 +56,9 @@ Task<Result<FileRecord>> find_file(Ctx& ctx, std::string user_id, std::string fi
 Task<Result<FileRecord>> find_file_by_key(Ctx& ctx, std::string user_id, std::string key);
 
 // The object's bytes as a streamed response (honours Range; 416 when unsatisfiable).
-Task<Result<Response>> download_file(Ctx& ctx, FileRecord f);
+// `style`: the route's error shape, for the 416 it answers itself (it carries Content-Range).
+Task<Result<Response>> download_file(Ctx& ctx, FileRecord f,
+                                     ErrorStyle style = ErrorStyle::kCanonical);
 
 // Removes the R2 object and the D1 row, and unlinks documents that pointed at it.
 Task<Status> delete_file(Ctx& ctx, FileRecord f);

@@ -74,8 +74,12 @@ export const KINDS = {
     read: (t, id) => api("GET", `/api/v1/training-examples/${id}`, { token: t }),
   },
   job: {
-    create: (t) => api("POST", "/api/v1/jobs", { token: t, body: { type: "test", payload: { steps: 1 } } })
-      .then((r) => created(r, (j) => j.job.id)),
+    // A document too large to build inline (INGEST_INLINE_BYTES, 8 KiB in the tests) is built by a
+    // job its owner can see.
+    create: (t) => api("POST", "/api/v1/documents", {
+      token: t,
+      body: { title: "Fixture job", content: `${text}\n\n`.repeat(200) },
+    }).then((r) => created(r, (j) => j.job.id)),
     read: (t, id) => api("GET", `/api/v1/jobs/${id}`, { token: t }),
   },
 };

@@ -2,7 +2,7 @@
 // /api/documents) in its {success,data} / {error,details} shapes, and seed 003's direct upload.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, expectError, expectSeedError, registerUser } from "./helpers.js";
+import { api, expectSeedError, registerUser } from "./helpers.js";
 
 const enc = new TextEncoder();
 // URLs come back absolute (from the Host header); SELF.fetch needs only the path and query.
@@ -44,12 +44,13 @@ describe("seed 000: presigned R2 uploads and access", () => {
     // Proxy mode with the bearer token works too.
     const proxied = await api("GET", `/api/r2/file?key=${encodeURIComponent(g.key)}`, { token: u.accessToken });
     expect(proxied.text).toBe("# Plan\n\nship it");
-    // A range past the end is 416 in the canonical envelope, with its request id, on both ways in.
+    // A range past the end is 416 in seed 000's error shape, like the route's other errors, with
+    // the size to ask within, on both ways in.
     for (const r of [
       await api("GET", local(access.json.data.url), { headers: { range: "bytes=99-" } }),
       await api("GET", `/api/r2/file?key=${encodeURIComponent(g.key)}`, { token: u.accessToken, headers: { range: "bytes=15-" } }),
     ]) {
-      expectError(r, 416, "files.range_not_satisfiable");
+      expectSeedError(r, 416, "files.range_not_satisfiable");
       expect(r.headers.get("content-range")).toBe("bytes */15");
     }
 
