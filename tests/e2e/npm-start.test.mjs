@@ -108,6 +108,52 @@ test("README: the Try it block works pasted as is", async () => {
   assert.deepEqual(done.data.citations, [1]);
 });
 
+// Workers static assets (wrangler.toml [assets], public/, headers from public/_headers). These are
+// checked here rather than in tests/integration: vitest-pool-workers' SELF.fetch calls the Worker's
+// default export directly, past the asset router, so there every asset path is the Worker's 404.
+test("the API reference: /openapi.json and /docs are static assets, served without the Worker", async () => {
+  const spec = await fetch(`${BASE}/openapi.json`, { headers: { origin: "https://elsewhere.example" } });
+  assert.equal(spec.status, 200);
+  assert.match(spec.headers.get("content-type"), /^application\/json/);
+  assert.equal(spec.headers.get("access-control-allow-origin"), "*");
+  assert.equal(spec.headers.get("cache-control"), "public, max-age=300, must-revalidate");
+  assert.ok(spec.headers.get("etag"));
+  // The Worker stamps every response it makes with X-Request-Id: this one never reached it.
+  assert.equal(spec.headers.get("x-request-id"), null);
+  assert.equal(await spec.text(), readFileSync(new URL("../../openapi.json", import.meta.url), "utf8"));
+
+  const redirect = await fetch(`${BASE}/docs`, { redirect: "manual" });
+  assert.equal(redirect.status, 307);
+  assert.equal(redirect.headers.get("location"), "/docs/");
+  const page = await fetch(`${BASE}/docs/`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get("content-type"), /^text\/html/);
+  const csp = page.headers.get("content-security-policy");
+  assert.match(csp, /script-src 'self';/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  const html = await page.text();
+  const scripts = [...html.matchAll(/<script\b[^>]*>([^<]*)<\/script>/g)];
+  assert.deepEqual(scripts.map((m) => m[0]), [
+    '<script src="/docs/vendor/swagger-ui-bundle.js"></script>',
+    '<script src="/docs/docs.js"></script>',
+  ]);
+  for (const [path, type] of [
+    ["/docs/docs.js", /javascript/], ["/docs/docs.css", /^text\/css/],
+    ["/docs/vendor/swagger-ui-bundle.js", /javascript/], ["/docs/vendor/swagger-ui.css", /^text\/css/],
+  ]) {
+    const r = await fetch(`${BASE}${path}`);
+    assert.equal(r.status, 200, path);
+    assert.match(r.headers.get("content-type"), type, path);
+    await r.arrayBuffer();
+  }
+
+  // A path under /docs/ that is no file still reaches the Worker, which answers its JSON 404.
+  const missing = await politeFetch(`${BASE}/docs/nothing-here`);
+  assert.equal(missing.status, 404);
+  assert.ok(missing.headers.get("x-request-id"));
+  assert.equal((await missing.json()).error.code, "http.not_found");
+});
+
 test("the cron trigger runs (wrangler dev --test-scheduled serves /__scheduled)", async () => {
   // The Worker's scheduled handler throws when the core could not run the tick, which wrangler
   // reports as a 500; a 200 means stale jobs were swept and a cleanup job ran.
