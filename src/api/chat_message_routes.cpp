@@ -33,6 +33,16 @@ const Schema kTurnSchema = {
     field("temperature").number().length(0, 2).nullable(),
 };
 
+// What a streamed turn can answer before its stream starts (after that, failures are `error`
+// events): both routes' .errors, beside their own not-found codes.
+constexpr std::string_view kStreamedTurnErrors[] = {
+    "chat.unknown_provider", "chat.provider_unavailable", "chat.unknown_model",
+    "chat.invalid_model",    "chat.unknown_policy",       "chat.bad_provider",
+    "chat.no_provider",      "memory.not_found",          "memory.archived",
+    "credits.insufficient",  "http.stream_unavailable",   "storage.unavailable",
+    "storage.conflict",      "storage.value_too_large",
+};
+
 // A first question names an untitled chat: its first line, cut at a word near 60 characters.
 std::string title_from(std::string_view q) {
   q = q.substr(0, q.find('\n'));
@@ -112,11 +122,8 @@ bool add_chat_message_routes(HttpApp& app) {
               .owns("chat")
               .doc("Ask a question: the answer streams as SSE events", {"Messages"})
               .answers(200, "ChatEvent", "text/event-stream")
-              .errors({"chat.not_found", "chat.unknown_provider", "chat.provider_unavailable",
-                       "chat.unknown_model", "chat.invalid_model", "chat.unknown_policy",
-                       "chat.bad_provider", "chat.no_provider", "memory.not_found",
-                       "memory.archived", "credits.insufficient", "http.stream_unavailable",
-                       "storage.unavailable", "storage.conflict", "storage.value_too_large"}),
+              .errors({"chat.not_found"})
+              .errors(kStreamedTurnErrors),
           patch("/api/v1/messages/:id", do_edit)
               .user()
               .rate(kRateAi)
@@ -125,12 +132,8 @@ bool add_chat_message_routes(HttpApp& app) {
               .doc("Edit a question: later messages are dropped and the answer regenerated (SSE)",
                    {"Messages"})
               .answers(200, "ChatEvent", "text/event-stream")
-              .errors({"message.not_found", "message.not_editable", "chat.unknown_provider",
-                       "chat.provider_unavailable", "chat.unknown_model", "chat.invalid_model",
-                       "chat.unknown_policy", "chat.bad_provider", "chat.no_provider",
-                       "memory.not_found", "memory.archived", "credits.insufficient",
-                       "http.stream_unavailable", "storage.unavailable", "storage.conflict",
-                       "storage.value_too_large"}),
+              .errors({"message.not_found", "message.not_editable"})
+              .errors(kStreamedTurnErrors),
       });
 }
 

@@ -160,12 +160,7 @@ bool add_document_routes(HttpApp& app) {
                        "an ingest job (202, the document's `job` tracks it).")
               .answers(201, "DocumentEnvelope")
               .answers(202, "DocumentEnvelope")
-              .errors({"files.not_found", "extract.too_large", "extract.unsupported_format",
-                       "extract.binary", "extract.encrypted", "extract.malformed",
-                       "extract.no_text", "documents.busy", "documents.too_many_chunks",
-                       "documents.source_missing", "storage.quota_exceeded", "storage.unavailable",
-                       "storage.conflict", "storage.value_too_large", "ai.unavailable",
-                       "ai.bad_reply", "vectors.unavailable", "vectors.rejected"}),
+              .errors(kIngestErrors),
           get("/api/v1/documents", do_list)
               .user()
               .query(kListQuery)

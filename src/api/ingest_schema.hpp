@@ -24,4 +24,27 @@ inline const Schema kIngestSchema = {
     field("chunkOverlap").integer().nullable(),
 };
 
+// What an ingest can answer besides the gateway's codes (the route tables' .errors), one list for
+// both routes.
+inline constexpr std::string_view kIngestErrors[] = {
+    "files.not_found",
+    "extract.too_large",
+    "extract.unsupported_format",
+    "extract.binary",
+    "extract.encrypted",
+    "extract.malformed",
+    "extract.no_text",
+    "documents.busy",
+    "documents.too_many_chunks",
+    "documents.source_missing",
+    "storage.quota_exceeded",
+    "storage.unavailable",
+    "storage.conflict",
+    "storage.value_too_large",
+    "ai.unavailable",
+    "ai.bad_reply",
+    "vectors.unavailable",
+    "vectors.rejected",
+};
+
 }  // namespace ec

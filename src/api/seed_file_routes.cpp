@@ -260,12 +260,7 @@ bool add_seed_file_routes(HttpApp& app) {
                "Ingest a document (built now: 200; queued: 202)", true)
               .answers(200, "Seed000IngestStarted")
               .answers(202, "Seed000IngestStarted")
-              .errors({"files.not_found", "extract.too_large", "extract.unsupported_format",
-                       "extract.binary", "extract.encrypted", "extract.malformed",
-                       "extract.no_text", "documents.busy", "documents.too_many_chunks",
-                       "documents.source_missing", "storage.quota_exceeded", "storage.unavailable",
-                       "storage.conflict", "storage.value_too_large", "ai.unavailable",
-                       "ai.bad_reply", "vectors.unavailable", "vectors.rejected"}),
+              .errors(kIngestErrors),
           s000(get("/api/documents", seed_list).user(), "Your latest 100 documents", true)
               .answers(200, "Seed000DocumentList")
               .errors({"storage.unavailable"}),

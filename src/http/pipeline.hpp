@@ -198,6 +198,12 @@ struct RouteDef {
     error_codes.insert(error_codes.end(), codes.begin(), codes.end());
     return *this;
   }
+  // A service's codes, declared once beside it and shared by the routes that call it.
+  template <size_t N>
+  RouteDef& errors(const std::string_view (&codes)[N]) {
+    error_codes.insert(error_codes.end(), codes, codes + N);
+    return *this;
+  }
   RouteDef& owns(std::string_view resource) {
     owner = resource;
     return *this;
@@ -211,6 +217,10 @@ struct RouteDef {
   RouteDef& details(std::string_view) { return *this; }
   RouteDef& answers(int, std::string_view, std::string_view = {}) { return *this; }
   RouteDef& errors(std::initializer_list<std::string_view>) { return *this; }
+  template <size_t N>
+  RouteDef& errors(const std::string_view (&)[N]) {
+    return *this;
+  }
   RouteDef& owns(std::string_view) { return *this; }
   RouteDef& takes(std::string_view) { return *this; }
 #endif
