@@ -133,8 +133,10 @@ std::string reason(int status) {
   return it == kReasons.end() ? "Status " + std::to_string(status) : std::string(it->second);
 }
 
-// The error answer for one status: the route's error envelope with `code` narrowed to the codes
-// it can answer with that status, so a contract test catches an undeclared code too.
+// The error answer for one status: the route's error envelope, and the codes it can answer with
+// that status in x-error-codes (and the description), so a contract test catches an undeclared
+// code too. (Narrowing `code` with an allOf per response made Swagger UI stall after 9 of 148
+// operations.)
 json error_response(ErrorStyle style, int status, const std::set<std::string>& codes) {
   json list = json::array();
   std::string text = reason(status) + ": ";
@@ -144,19 +146,10 @@ json error_response(ErrorStyle style, int status, const std::set<std::string>& c
     text += (first ? "`" : ", `") + c + "`";
     first = false;
   }
-  json narrowed;
-  std::string_view envelope;
-  if (style == ErrorStyle::kSeed000) {
-    envelope = "Seed000Error";
-    narrowed = {{"properties", {{"details", {{"properties", {{"code", {{"enum", list}}}}}}}}}};
-  } else {
-    envelope = "Error";
-    narrowed = {{"properties", {{"error", {{"properties", {{"code", {{"enum", list}}}}}}}}}};
-  }
-  return {
-      {"description", text},
-      {"content",
-       {{"application/json", {{"schema", {{"allOf", json::array({ref(envelope), narrowed})}}}}}}}};
+  const std::string_view envelope = style == ErrorStyle::kSeed000 ? "Seed000Error" : "Error";
+  return {{"description", text},
+          {"x-error-codes", list},
+          {"content", {{"application/json", {{"schema", ref(envelope)}}}}}};
 }
 
 json path_parameter(const std::string& name) {

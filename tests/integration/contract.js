@@ -67,6 +67,11 @@ export function checkAnswer(method, path, status, contentType, body) {
   }
   const result = validatorFor(`${found.method} ${found.template} ${status}`, media.schema)
     .validate(body);
+  const codes = declared["x-error-codes"];
+  const code = typeof body.error === "object" ? body.error?.code : body.details?.code;
+  if (codes && !codes.includes(code)) {
+    throw new ContractError(`${where}: error code ${code} is not declared (declared: ${codes.join(", ")})`);
+  }
   if (!result.valid) {
     const errors = result.errors
       .filter((e) => e.keyword !== "$ref" && e.keyword !== "allOf" && e.keyword !== "properties")
